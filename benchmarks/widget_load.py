@@ -1,0 +1,162 @@
+"""Load on the web widget path: many visitors asking FAQ questions over WebSockets.
+
+Starts one `helpline serve` process on a fresh SQLite database, connects N visitors that
+each ask a sample-FAQ question, wait for the answer and ask the next, and reports answers
+per second, latency from sending to the answer arriving (p50/p99) and the server's peak
+memory.
+
+    .venv/bin/python -m benchmarks.widget_load --visitors 50 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import aiohttp
+
+HELPLINE = str(Path(sys.executable).with_name("helpline"))
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)
+    wrong: int = 0
+    errors: int = 0
+
+
+def sample_questions() -> list[tuple[str, str, str]]:
+    """(question, language, expected answer) for every sample FAQ question and paraphrase."""
+    raw = resources.files("knowledge").joinpath("sample_faq.json").read_text("utf-8")
+    questions = []
+    for entry in json.loads(raw)["faq"]:
+        for text in [entry["question"], *entry.get("paraphrases", [])]:
+            questions.append((text, entry["lang"], entry["answer"]))
+    return questions
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def visitor(
+    session: aiohttp.ClientSession,
+    ws_url: str,
+    questions: list[tuple[str, str, str]],
+    offset: int,
+    stop_at: float,
+    results: Results,
+) -> None:
+    async with session.ws_connect(ws_url) as ws:
+        await ws.send_json({"type": "hello", "token": None, "language": "en"})
+        await ws.receive_json()
+        turn = offset
+        while time.perf_counter() < stop_at:
+            text, _language, expected = questions[turn % len(questions)]
+            turn += 1
+            started = time.perf_counter()
+            await ws.send_json({"type": "message", "id": uuid.uuid4().hex, "text": text})
+            while True:
+                frame = await ws.receive_json()
+                if frame["type"] == "error":
+                    results.errors += 1
+                    break
+                if frame["type"] == "message" and frame["message"]["direction"] == "outgoing":
+                    results.latencies.append(time.perf_counter() - started)
+                    results.wrong += frame["message"]["text"] != expected
+                    break
+
+
+async def drive(url: str, visitors: int, seconds: float) -> tuple[Results, float]:
+    questions = sample_questions()
+    results = Results()
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        stop_at = started + seconds
+        await asyncio.gather(
+            *(visitor(session, url, questions, n * 7, stop_at, results) for n in range(visitors))
+        )
+        elapsed = time.perf_counter() - started
+    return results, elapsed
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise SystemExit("the server exited during start-up")
+            try:
+                async with session.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit("the server did not become healthy")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--visitors", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    args = parser.parse_args()
+
+    port = _free_port()
+    workdir = tempfile.mkdtemp(prefix="helpline-bench-")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")},
+        "HELPLINE_DATABASE_URL": f"sqlite://{workdir}/bench.sqlite3",
+        "HELPLINE_LOG_LEVEL": "WARNING",
+        "HELPLINE_WIDGET_MESSAGES_PER_MINUTE": "0",  # one socket stands for many visitors
+    }
+    server = subprocess.Popen([HELPLINE, "serve", "--port", str(port)], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(wait_healthy(url, server))
+        ws_url = url.replace("http", "ws") + "/widget/ws"
+        asyncio.run(drive(ws_url, args.visitors, args.warmup))
+        results, elapsed = asyncio.run(drive(ws_url, args.visitors, args.seconds))
+        memory = peak_rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    answered = len(results.latencies)
+    print(f"visitors            {args.visitors}")
+    print(f"answers             {answered} in {elapsed:.1f}s  ({answered / elapsed:,.0f}/s)")
+    print(f"latency p50         {statistics.median(results.latencies) * 1000:.1f} ms")
+    print(f"latency p99         {percentile(results.latencies, 0.99) * 1000:.1f} ms")
+    print(f"wrong answers       {results.wrong}   error frames {results.errors}")
+    print(f"server peak RSS     {memory:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

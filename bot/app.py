@@ -1,0 +1,161 @@
+"""The composition root: builds the aiohttp app from settings and wires every part together.
+
+Everything is constructed up front (routes cannot change once the app runs); connections
+open in the app's cleanup context, and background work drains there on shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from importlib import resources
+
+from aiohttp import web
+from tortoise.exceptions import IntegrityError
+
+from bot.config import Settings
+from bot.conversation import Services
+from bot.language import LanguageDetector
+from bot.manager import ConversationManager, Limits
+from bot.outbox import Outbox
+from bot.tasks import TaskTracker
+from bot.types import ChannelAdapter, ChannelAddress, ChannelKind, MessageView
+from channels.web_visitors import VisitorTokens
+from channels.web_widget import WebWidgetAdapter
+from knowledge.importer import load_faq_file
+from knowledge.live import LiveFaq
+from storage.conversations import ConversationStore
+from storage.database import Database
+from storage.faq import SAMPLE_SOURCE, FaqStore
+from storage.outbox import DeliveryStore
+from storage.system import shared_secret
+
+log = logging.getLogger(__name__)
+
+FAQ_REFRESH_SECONDS = 5.0
+WIDGET_SECRET_KEY = "widget_secret"
+SAMPLE_FAQ = "sample_faq.json"
+
+
+class Runtime:
+    """Every long-lived object of one server process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.database = Database(settings.database_url.get_secret_value())
+        self.conversations = ConversationStore()
+        self.faq_store = FaqStore()
+        self.faq = LiveFaq(
+            self.faq_store.list_entries, self.faq_store.revision, min_score=settings.faq_min_score
+        )
+        self.work = TaskTracker()
+        self.loops = TaskTracker()
+        self.adapters: dict[ChannelKind, ChannelAdapter] = {}
+        self.outbox = Outbox(
+            DeliveryStore(),
+            self.adapters,
+            self.work,
+            owner=self.owner,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+        self.manager = ConversationManager(
+            store=self.conversations,
+            outbox=self.outbox,
+            services=Services(
+                knowledge=self.faq,
+                detector=LanguageDetector(settings.languages, settings.default_language),
+                company_name=settings.company_name,
+            ),
+            tracker=self.work,
+            owner=self.owner,
+            limits=Limits(max_message_chars=settings.max_message_chars),
+        )
+        self.visitor_tokens = VisitorTokens(
+            settings.widget_secret.get_secret_value() if settings.widget_secret else None
+        )
+        self.widget = WebWidgetAdapter(
+            accept=self.manager.accept,
+            load_history=self.customer_history,
+            tokens=self.visitor_tokens,
+            allowed_origins=settings.widget_origins(()),
+            messages_per_minute=settings.widget_messages_per_minute,
+        )
+        self.adapters[ChannelKind.WEB] = self.widget
+        self.ready = False
+
+    async def customer_history(self, address: ChannelAddress) -> list[MessageView]:
+        conversation_id = await self.conversations.find_conversation(address)
+        if conversation_id is None:
+            return []
+        return await self.conversations.history(
+            conversation_id, limit=self.settings.history_turns * 2
+        )
+
+    async def start(self) -> None:
+        await self.database.open()
+        if self.settings.sample_faq:
+            await load_sample_faq(self.faq_store)
+        await self.faq.refresh()
+        if self.settings.widget_secret is None:
+            self.visitor_tokens.use_secret(await shared_secret(WIDGET_SECRET_KEY))
+        self.loops.spawn(self.outbox.sweep_forever(), name="outbox-sweep")
+        self.loops.spawn(self.manager.recover_forever(), name="recovery")
+        self.loops.spawn(self.faq.refresh_forever(FAQ_REFRESH_SECONDS), name="faq-refresh")
+        self.ready = True
+        log.info(
+            "Helpline ready (database %s, %d FAQ entries)",
+            self.settings.safe_database_url,
+            self.faq.size,
+        )
+
+    async def stop(self) -> None:
+        self.ready = False
+        await self.loops.cancel_all()
+        await self.work.drain(self.settings.shutdown_timeout)
+        await self.database.close()
+
+
+async def load_sample_faq(store: FaqStore) -> None:
+    """First start with an empty FAQ: load the shipped six-language sample."""
+    if await store.count():
+        return
+    path = resources.files("knowledge").joinpath(SAMPLE_FAQ)
+    with resources.as_file(path) as sample:
+        entries = load_faq_file(sample)
+    try:
+        await store.import_entries(entries, source=SAMPLE_SOURCE)
+    except IntegrityError:
+        log.info("another process loaded the sample FAQ first")
+        return
+    log.info("loaded the sample FAQ (%d entries); import your own to replace it", len(entries))
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+async def _lifetime(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[RUNTIME]
+    await runtime.start()
+    yield
+    await runtime.stop()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    if runtime.ready and await runtime.database.ping():
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "unavailable"}, status=503)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=1024**2)
+    runtime = Runtime(settings)
+    app[RUNTIME] = runtime
+    app.router.add_get("/healthz", healthz)
+    runtime.widget.mount(app)
+    app.cleanup_ctx.append(_lifetime)
+    return app

@@ -1,0 +1,104 @@
+"""Every sentence the bot itself writes to customers, in each supported language.
+
+A test checks that each key exists in all of `SUPPORTED_LANGUAGES` with the same placeholders.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Text(StrEnum):
+    GREETING = "greeting"
+    HANDOFF_NOTICE = "handoff_notice"
+    NO_ANSWER_TICKET = "no_answer_ticket"
+    HOLDING = "holding"
+    ATTACHMENT_TEXT_ONLY = "attachment_text_only"
+    MESSAGE_TOO_LONG = "message_too_long"
+    EMPTY_MESSAGE = "empty_message"
+
+
+CATALOG: dict[Text, dict[str, str]] = {
+    Text.GREETING: {
+        "en": "Hello! I'm the {company} assistant. How can I help you?",
+        "de": "Hallo! Ich bin der Assistent von {company}. Wie kann ich Ihnen helfen?",
+        "ru": "Здравствуйте! Я помощник {company}. Чем могу помочь?",
+        "zh": "您好！我是{company}的智能助手。请问有什么可以帮您？",
+        "fr": "Bonjour ! Je suis l'assistant de {company}. Comment puis-je vous aider ?",
+        "es": "¡Hola! Soy el asistente de {company}. ¿En qué puedo ayudarle?",
+    },
+    Text.HANDOFF_NOTICE: {
+        "en": "I've passed your conversation to our team. A person will reply here "
+        "as soon as possible.",
+        "de": "Ich habe Ihr Anliegen an unser Team weitergegeben. Ein Mitarbeiter "
+        "antwortet Ihnen hier so bald wie möglich.",
+        "ru": "Я передал ваш вопрос нашей команде. Сотрудник ответит вам здесь как можно скорее.",
+        "zh": "我已将您的对话转给我们的人工客服，工作人员会尽快在这里回复您。",
+        "fr": "J'ai transmis votre conversation à notre équipe. Un conseiller vous "
+        "répondra ici dès que possible.",
+        "es": "He pasado su conversación a nuestro equipo. Una persona le responderá "
+        "aquí lo antes posible.",
+    },
+    Text.NO_ANSWER_TICKET: {
+        "en": "I don't have a ready answer to that, so I've passed your question to our "
+        "team. A person will reply here as soon as possible.",
+        "de": "Darauf habe ich keine fertige Antwort, deshalb habe ich Ihre Frage an unser "
+        "Team weitergegeben. Ein Mitarbeiter antwortet Ihnen hier so bald wie möglich.",
+        "ru": "У меня нет готового ответа на этот вопрос, поэтому я передал его нашей "
+        "команде. Сотрудник ответит вам здесь как можно скорее.",
+        "zh": "这个问题我暂时没有现成的答案，已转给我们的人工客服，工作人员会尽快在这里回复您。",
+        "fr": "Je n'ai pas de réponse toute prête à cette question, je l'ai donc transmise "
+        "à notre équipe. Un conseiller vous répondra ici dès que possible.",
+        "es": "No tengo una respuesta preparada para eso, así que he pasado su pregunta a "
+        "nuestro equipo. Una persona le responderá aquí lo antes posible.",
+    },
+    Text.HOLDING: {
+        "en": "Sorry, something went wrong on our side. Your message is saved and our team "
+        "will get back to you here.",
+        "de": "Entschuldigung, bei uns ist etwas schiefgelaufen. Ihre Nachricht ist "
+        "gespeichert und unser Team meldet sich hier bei Ihnen.",
+        "ru": "Извините, у нас что-то пошло не так. Ваше сообщение сохранено, и наша "
+        "команда ответит вам здесь.",
+        "zh": "抱歉，我们这边出了点问题。您的消息已保存，我们的团队会在这里回复您。",
+        "fr": "Désolé, un problème est survenu de notre côté. Votre message est enregistré "
+        "et notre équipe vous répondra ici.",
+        "es": "Lo sentimos, algo ha fallado por nuestra parte. Su mensaje está guardado y "
+        "nuestro equipo le responderá aquí.",
+    },
+    Text.ATTACHMENT_TEXT_ONLY: {
+        "en": "Thank you, I've received your file. I can only read text myself, so I've "
+        "shared it with our team.",
+        "de": "Danke, ich habe Ihre Datei erhalten. Ich selbst kann nur Text lesen, deshalb "
+        "habe ich sie an unser Team weitergegeben.",
+        "ru": "Спасибо, я получил ваш файл. Сам я читаю только текст, поэтому передал "
+        "его нашей команде.",
+        "zh": "谢谢，已收到您的文件。我只能阅读文字，所以已把它转给我们的团队。",
+        "fr": "Merci, j'ai bien reçu votre fichier. Je ne sais lire que du texte, je l'ai "
+        "donc transmis à notre équipe.",
+        "es": "Gracias, he recibido su archivo. Yo solo puedo leer texto, así que lo he "
+        "compartido con nuestro equipo.",
+    },
+    Text.MESSAGE_TOO_LONG: {
+        "en": "Your message is too long. Please keep it under {limit} characters.",
+        "de": "Ihre Nachricht ist zu lang. Bitte bleiben Sie unter {limit} Zeichen.",
+        "ru": "Сообщение слишком длинное. Пожалуйста, уложитесь в {limit} символов.",
+        "zh": "您的消息太长了，请控制在{limit}个字符以内。",
+        "fr": "Votre message est trop long. Merci de rester sous {limit} caractères.",
+        "es": "Su mensaje es demasiado largo. Manténgalo por debajo de {limit} caracteres.",
+    },
+    Text.EMPTY_MESSAGE: {
+        "en": "Your message is empty.",
+        "de": "Ihre Nachricht ist leer.",
+        "ru": "Ваше сообщение пустое.",
+        "zh": "您的消息是空的。",
+        "fr": "Votre message est vide.",
+        "es": "Su mensaje está vacío.",
+    },
+}
+
+
+def render(key: Text, language: str | None, **values: object) -> str:
+    """The text in `language`, English when that language is not served."""
+    versions = CATALOG[key]
+    template = versions.get(language or "en", versions["en"])
+    return template.format(**values) if values else template

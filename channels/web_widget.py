@@ -1,0 +1,285 @@
+"""The embeddable web chat widget: a demo page, `widget.js` and a WebSocket per browser tab.
+
+Protocol (JSON text frames; see README "Web widget protocol"):
+  client -> {"type": "hello", "token": <token or null>, "language": "de-DE"}
+  server -> {"type": "ready", "token": ..., "history": [message, ...]}
+  client -> {"type": "message", "id": "<client id>", "text": "..."}
+  server -> {"type": "ack", "id": ..., "message_id": 17, "duplicate": false}
+  server -> {"type": "message", "message": {...}}       (a reply, an agent, another tab)
+  client -> {"type": "ping"}   server -> {"type": "pong"}
+  server -> {"type": "error", "code": "...", "message": "...", "id": <client id or null>}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import weakref
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from aiolimiter import AsyncLimiter
+
+from bot.errors import MessageRejected
+from bot.types import (
+    AcceptInbound,
+    ChannelAddress,
+    ChannelKind,
+    Direction,
+    InboundMessage,
+    MessageView,
+    OutboundReply,
+)
+from channels.web_visitors import VisitorTokens
+
+log = logging.getLogger(__name__)
+
+LoadHistory = Callable[[ChannelAddress], Awaitable[list[MessageView]]]
+
+MAX_FRAME_BYTES = 256 * 1024
+HEARTBEAT_SECONDS = 25.0
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def _static(name: str) -> bytes:
+    return resources.files("channels").joinpath("static", name).read_bytes()
+
+
+def message_frame(view: MessageView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "direction": view.direction.value,
+        "sender": view.sender_kind.value,
+        "author": view.author_name if view.direction is not Direction.INCOMING else None,
+        "text": view.text,
+        "at": view.created_at.isoformat(),
+    }
+
+
+class _FrameError(Exception):
+    def __init__(self, code: str, message: str, client_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.client_id = client_id
+
+
+class WebWidgetAdapter:
+    kind = ChannelKind.WEB
+
+    def __init__(
+        self,
+        *,
+        accept: AcceptInbound,
+        load_history: LoadHistory,
+        tokens: VisitorTokens,
+        allowed_origins: frozenset[str],
+        messages_per_minute: int,
+    ) -> None:
+        self._accept = accept
+        self._load_history = load_history
+        self._tokens = tokens
+        self._allowed_origins = allowed_origins
+        self._messages_per_minute = messages_per_minute
+        self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
+        self._by_visitor: defaultdict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        self._demo_page = _static("demo.html")
+        self._script = _static("widget.js")
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/", self._demo)
+        app.router.add_get("/widget.js", self._widget_js)
+        app.router.add_get("/widget/ws", self._socket)
+        app.on_shutdown.append(self._close_all)
+
+    async def _demo(self, request: web.Request) -> web.Response:
+        return web.Response(body=self._demo_page, content_type="text/html", charset="utf-8")
+
+    async def _widget_js(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=self._script,
+            content_type="application/javascript",
+            charset="utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    def _origin_allowed(self, request: web.Request) -> bool:
+        origin = request.headers.get("Origin")
+        if origin is None or "*" in self._allowed_origins:
+            return True  # not a browser page: the origin rule protects browsers only
+        own = f"{request.scheme}://{request.host}"
+        return origin.rstrip("/") in self._allowed_origins or origin == own
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        if not self._origin_allowed(request):
+            raise web.HTTPForbidden(text="this site may not embed the chat widget")
+        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        limiter = AsyncLimiter(self._messages_per_minute, 60) if self._messages_per_minute else None
+        session = _Session(ws, limiter)
+        try:
+            async for frame in ws:
+                if frame.type is WSMsgType.TEXT:
+                    await self._handle_text(session, frame.data)
+                elif frame.type is WSMsgType.BINARY:
+                    await _send_error(ws, _FrameError("bad_frame", "send JSON text frames"))
+        finally:
+            if session.visitor_id is not None:
+                self._by_visitor[session.visitor_id].discard(ws)
+                if not self._by_visitor[session.visitor_id]:
+                    del self._by_visitor[session.visitor_id]
+        return ws
+
+    async def _handle_text(self, session: _Session, raw: str) -> None:
+        try:
+            data = _parse(raw)
+            kind = data.get("type")
+            if kind == "hello":
+                await self._hello(session, data)
+            elif kind == "message":
+                await self._message(session, data)
+            elif kind == "ping":
+                await session.ws.send_json({"type": "pong"})
+            else:
+                raise _FrameError("unknown_type", f"unknown message type {str(kind)[:32]!r}")
+        except _FrameError as exc:
+            await _send_error(session.ws, exc)
+
+    async def _hello(self, session: _Session, data: dict[str, Any]) -> None:
+        visitor_id = self._tokens.verify(data.get("token"))
+        token = data.get("token")
+        if visitor_id is None:
+            visitor_id, token = self._tokens.issue()
+        if session.visitor_id is not None and session.visitor_id != visitor_id:
+            self._by_visitor[session.visitor_id].discard(session.ws)
+        language = data.get("language")
+        session.visitor_id = visitor_id
+        session.language = (
+            language if isinstance(language, str) and _LANGUAGE.fullmatch(language) else None
+        )
+        self._by_visitor[visitor_id].add(session.ws)
+        history = await self._load_history(_address(visitor_id))
+        await session.ws.send_json(
+            {"type": "ready", "token": token, "history": [message_frame(m) for m in history]}
+        )
+
+    async def _message(self, session: _Session, data: dict[str, Any]) -> None:
+        client_id = data.get("id")
+        if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
+            raise _FrameError("bad_frame", "a message needs an id of letters, digits, - or _")
+        text = data.get("text")
+        if not isinstance(text, str):
+            raise _FrameError("bad_frame", "a message needs a text", client_id)
+        if session.visitor_id is None:
+            raise _FrameError("hello_first", "send hello before messages", client_id)
+        if session.limiter is not None:
+            if not session.limiter.has_capacity():
+                raise _FrameError("rate_limited", "too many messages; wait a moment", client_id)
+            await session.limiter.acquire()
+        inbound = InboundMessage(
+            channel=ChannelKind.WEB,
+            external_user_id=session.visitor_id,
+            chat_id=session.visitor_id,
+            text=text.strip(),
+            source_message_id=f"{session.visitor_id}:{client_id}",
+            language_hint=session.language,
+        )
+        try:
+            recorded = await self._accept(inbound)
+        except MessageRejected as exc:
+            raise _FrameError(exc.code, exc.detail, client_id) from None
+        await session.ws.send_json(
+            {
+                "type": "ack",
+                "id": client_id,
+                "message_id": recorded.message_id,
+                "duplicate": recorded.duplicate,
+            }
+        )
+        if not recorded.duplicate:
+            echo = {
+                "type": "message",
+                "client_id": client_id,
+                "message": {
+                    "id": recorded.message_id,
+                    "direction": "incoming",
+                    "sender": "customer",
+                    "author": None,
+                    "text": inbound.text,
+                    "at": None,
+                },
+            }
+            await self._push(session.visitor_id, echo, skip=session.ws)
+
+    async def send(
+        self, to: ChannelAddress, reply: OutboundReply, *, message_id: int
+    ) -> str | None:
+        """Push to every open tab of the visitor; a closed tab sees it in the history later."""
+        frame = {
+            "type": "message",
+            "message": {
+                "id": message_id,
+                "direction": "outgoing",
+                "sender": reply.sender_kind.value,
+                "author": reply.author_name,
+                "text": reply.text,
+                "at": _now(),
+            },
+        }
+        await self._push(to.external_user_id, frame)
+        return None
+
+    async def _push(
+        self, visitor_id: str, frame: dict[str, Any], *, skip: web.WebSocketResponse | None = None
+    ) -> None:
+        for ws in list(self._by_visitor.get(visitor_id, ())):
+            if ws is skip or ws.closed:
+                continue
+            try:
+                await ws.send_json(frame)
+            except ConnectionError:
+                log.debug("widget socket closed while sending")
+
+    async def _close_all(self, app: web.Application) -> None:
+        for ws in list(self._sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+class _Session:
+    __slots__ = ("language", "limiter", "visitor_id", "ws")
+
+    def __init__(self, ws: web.WebSocketResponse, limiter: AsyncLimiter | None) -> None:
+        self.ws = ws
+        self.limiter = limiter
+        self.visitor_id: str | None = None
+        self.language: str | None = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _address(visitor_id: str) -> ChannelAddress:
+    return ChannelAddress(ChannelKind.WEB, visitor_id, visitor_id)
+
+
+def _parse(raw: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise _FrameError("bad_json", "the frame is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise _FrameError("bad_frame", "a frame must be a JSON object")
+    return data
+
+
+async def _send_error(ws: web.WebSocketResponse, error: _FrameError) -> None:
+    await ws.send_json(
+        {"type": "error", "code": error.code, "message": str(error), "id": error.client_id}
+    )
