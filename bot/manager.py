@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bot.conversation import DEFAULT_PIPELINE, Services, Step, Turn, build_pipeline
 from bot.errors import MessageRejected
@@ -19,7 +20,10 @@ from bot.tasks import SerialLanes, TaskTracker
 from bot.texts import Text, render
 from bot.types import (
     ConversationStore,
+    Direction,
     InboundMessage,
+    MessageStatus,
+    MessageView,
     OutboundReply,
     RecordedInbound,
     SenderKind,
@@ -80,19 +84,32 @@ class ConversationManager:
         self.check(message)
         recorded = await self._store.record_inbound(message, lease_owner=self._owner)
         if not recorded.duplicate:
-            self._schedule(recorded.conversation_id, recorded.message_id)
+            view = MessageView(
+                id=recorded.message_id,
+                conversation_id=recorded.conversation_id,
+                direction=Direction.INCOMING,
+                sender_kind=SenderKind.CUSTOMER,
+                text=message.text,
+                private=False,
+                status=MessageStatus.RECEIVED,
+                created_at=datetime.now(UTC),
+                author_name=message.display_name,
+                attachments=message.attachments,
+            )
+            self._schedule(recorded.conversation_id, recorded.message_id, view)
         return recorded
 
-    def _schedule(self, conversation_id: int, message_id: int) -> None:
+    def _schedule(self, conversation_id: int, message_id: int, view: MessageView | None) -> None:
         if message_id in self._in_flight:
             return
         self._in_flight.add(message_id)
-        self._lanes.submit(conversation_id, lambda: self._process(message_id))
+        self._lanes.submit(conversation_id, lambda: self._process(message_id, view))
 
-    async def _process(self, message_id: int) -> None:
+    async def _process(self, message_id: int, view: MessageView | None) -> None:
+        """Run one turn; `view` is the message as accepted (None: read it back, recovery)."""
         started = time.perf_counter()
         try:
-            message = await self._store.load_message(message_id)
+            message = view or await self._store.load_message(message_id)
             conversation = await self._store.load_conversation(message.conversation_id)
             turn = Turn(message=message, conversation=conversation, services=self._services)
             try:
@@ -141,7 +158,7 @@ class ConversationManager:
                 await self._store.mark_inbound_failed(message_id)
                 continue
             message = await self._store.load_message(message_id)
-            self._schedule(message.conversation_id, message_id)
+            self._schedule(message.conversation_id, message_id, None)
         if claimed:
             log.info("recovered %d unprocessed messages", len(claimed))
         return len(claimed)

@@ -59,11 +59,19 @@ def ensure_sqlite_directory(db_url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
+def with_sqlite_defaults(db_url: str) -> str:
+    """WAL with synchronous=NORMAL: a commit survives a crash of the process (not of the
+    machine's power) and costs no fsync; set `?synchronous=FULL` in the URL to change it."""
+    if not db_url.startswith("sqlite://") or "synchronous=" in db_url:
+        return db_url
+    return db_url + ("&" if "?" in db_url else "?") + "synchronous=NORMAL"
+
+
 class Database:
     """One tortoise context for this process: open, migrate, close."""
 
     def __init__(self, url: str) -> None:
-        self._url = url
+        self._url = with_sqlite_defaults(url)
         self._context: TortoiseContext | None = None
 
     async def open(self, *, migrate: bool = True, target: str | None = None) -> None:

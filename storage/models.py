@@ -87,7 +87,6 @@ class Conversation(Model):
         HandoffState, max_length=16, default=HandoffState.BOT, db_default=HandoffState.BOT.value
     )
     created_at = fields.DatetimeField(auto_now_add=True)
-    last_message_at = fields.DatetimeField(null=True)
 
     messages: fields.ReverseRelation[Message]
     tickets: fields.ReverseRelation[Ticket]
@@ -244,6 +243,7 @@ class Delivery(Model):
 
     class Meta:
         table = "delivery"
+        unique_together = (("message", "target"),)
         indexes = (("status", "next_attempt_at"),)
 
 

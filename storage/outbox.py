@@ -14,7 +14,7 @@ from bot.types import (
     OutboundReply,
     PendingDelivery,
 )
-from storage import models
+from storage import models, sql
 from storage.conversations import LEASE, now
 from storage.views import buttons_from_json
 
@@ -56,28 +56,19 @@ class DeliveryStore:
         return [_pending(row) for row in rows]
 
     async def mark_delivered(self, delivery_id: int, *, external_id: str | None) -> None:
-        async with in_transaction():
-            delivery = await models.Delivery.get(id=delivery_id)
-            delivery.status = MessageStatus.SENT
-            delivery.sent_at = now()
-            delivery.external_id = external_id
-            delivery.lease_owner = None
-            delivery.lease_until = None
-            delivery.attempts += 1
-            await delivery.save(
-                update_fields=[
-                    "status",
-                    "sent_at",
-                    "external_id",
-                    "lease_owner",
-                    "lease_until",
-                    "attempts",
-                ]
-            )
-            if delivery.target is DeliveryTarget.CUSTOMER:
-                await models.Message.filter(id=delivery.message_id).update(  # type: ignore[attr-defined]
-                    status=MessageStatus.SENT
-                )
+        """Record a successful send on the delivery and its message, together."""
+        await sql.run(
+            (
+                "UPDATE delivery SET status = 'sent', sent_at = ?, external_id = ?, "
+                "attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                (sql.db_time(now()), external_id, delivery_id),
+            ),
+            (
+                "UPDATE message SET status = 'sent' WHERE id = "
+                "(SELECT message_id FROM delivery WHERE id = ? AND target = 'customer')",
+                (delivery_id,),
+            ),
+        )
 
     async def schedule_retry(self, delivery_id: int, *, at: datetime, error: str) -> None:
         delivery = await models.Delivery.get(id=delivery_id)

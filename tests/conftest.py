@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.config import Settings, load_settings
-from tests.postgres import private_cluster, server_binaries
+from tests.postgres import create_database, private_cluster, server_binaries
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -59,9 +59,28 @@ class LiveServer:
 @pytest.fixture
 async def live_server(make_settings: SettingsFactory) -> AsyncIterator[LiveServer]:
     """The whole app on a free port, started and stopped the way `helpline serve` does."""
+    async with _serve(make_settings()) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def any_live_server(
+    request: pytest.FixtureRequest, make_settings: SettingsFactory
+) -> AsyncIterator[LiveServer]:
+    """The live server on each supported database: the same behaviour is expected of both."""
+    if request.param == "postgres":
+        settings = make_settings(database_url=request.getfixturevalue("postgres_url"))
+    else:
+        settings = make_settings()
+    async with _serve(settings) as server:
+        yield server
+
+
+@asynccontextmanager
+async def _serve(settings: Settings) -> AsyncIterator[LiveServer]:
     from bot.app import RUNTIME, create_app
 
-    app = create_app(make_settings())
+    app = create_app(settings)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
@@ -82,12 +101,6 @@ def postgres_server() -> Iterator[str]:
 
 
 @pytest.fixture
-async def postgres_url(postgres_server: str) -> str:
+def postgres_url(postgres_server: str) -> str:
     """A fresh, empty database for one test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    connection = await asyncpg.connect(f"{postgres_server}/postgres")
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return f"{postgres_server}/{name}"
+    return create_database(postgres_server, f"t_{uuid.uuid4().hex[:12]}")

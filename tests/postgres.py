@@ -33,6 +33,21 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command]
 
 
+def create_database(server_url: str, name: str) -> str:
+    """Create an empty database on a cluster from `private_cluster`; returns its URL."""
+    binaries = server_binaries()
+    assert binaries is not None
+    address = server_url.removeprefix("postgres://")
+    user, host_port = address.split("@")
+    host, port = host_port.split(":")
+    subprocess.run(
+        [str(binaries / "createdb"), "-h", host, "-p", port, "-U", user, name],
+        check=True,
+        capture_output=True,
+    )
+    return f"{server_url}/{name}"
+
+
 @contextmanager
 def private_cluster() -> Iterator[str]:
     """Start a throwaway cluster (trust auth, loopback only); yields its base URL."""

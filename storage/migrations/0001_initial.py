@@ -64,7 +64,6 @@ class Migration(migrations.Migration):
                 ('ai_enabled', fields.BooleanField(default=True, db_default=True)),
                 ('handoff', fields.CharEnumField(default=HandoffState.BOT, description='BOT: bot\nWAITING: waiting\nWITH_PERSON: with_person', db_default='bot', enum_type=HandoffState, max_length=16)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
-                ('last_message_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'conversation', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The running thread with one customer on one channel (one per channel identity).'},
             bases=['Model'],
@@ -173,7 +172,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'delivery', 'app': 'models', 'indexes': [Index(fields=['status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'The outbox: one row per message owed to one place, sent exactly once.'},
+            options={'table': 'delivery', 'app': 'models', 'unique_together': (('message', 'target'),), 'indexes': [Index(fields=['status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'The outbox: one row per message owed to one place, sent exactly once.'},
             bases=['Model'],
         ),
     ]

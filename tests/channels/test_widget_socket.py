@@ -34,9 +34,9 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def test_faq_question_is_answered_in_the_customers_language(
-    live_server: LiveServer, session: aiohttp.ClientSession
+    any_live_server: LiveServer, session: aiohttp.ClientSession
 ) -> None:
-    visitor = await WidgetClient.connect(session, live_server.ws_url, language="de-DE")
+    visitor = await WidgetClient.connect(session, any_live_server.ws_url, language="de-DE")
     ack = await visitor.say("Wie setze ich mein Passwort zurück?")
     assert ack["type"] == "ack" and ack["duplicate"] is False
     reply = await visitor.next_reply()
@@ -46,9 +46,9 @@ async def test_faq_question_is_answered_in_the_customers_language(
 
 
 async def test_asking_for_a_person_opens_a_ticket_and_silences_the_bot(
-    live_server: LiveServer, session: aiohttp.ClientSession
+    any_live_server: LiveServer, session: aiohttp.ClientSession
 ) -> None:
-    visitor = await WidgetClient.connect(session, live_server.ws_url, language="fr-FR")
+    visitor = await WidgetClient.connect(session, any_live_server.ws_url, language="fr-FR")
     await visitor.say("Je veux parler à un conseiller")
     notice = await visitor.next_reply()
     assert notice["text"] == render(Text.HANDOFF_NOTICE, "fr")
@@ -60,7 +60,7 @@ async def test_asking_for_a_person_opens_a_ticket_and_silences_the_bot(
         await asyncio.wait_for(visitor.next_reply(), SILENCE)
 
     conversation_id = ticket.conversation_id
-    await live_server.runtime.manager.send_as_agent(
+    await any_live_server.runtime.manager.send_as_agent(
         conversation_id, "Bonjour, je suis Anna.", agent_name="Anna"
     )
     reply = await visitor.next_reply()
@@ -72,9 +72,9 @@ async def test_asking_for_a_person_opens_a_ticket_and_silences_the_bot(
 
 
 async def test_a_question_without_an_answer_goes_to_the_team(
-    live_server: LiveServer, session: aiohttp.ClientSession
+    any_live_server: LiveServer, session: aiohttp.ClientSession
 ) -> None:
-    visitor = await WidgetClient.connect(session, live_server.ws_url)
+    visitor = await WidgetClient.connect(session, any_live_server.ws_url)
     await visitor.say("My invoice shows a charge from a company called Zyxwv Ltd twice")
     reply = await visitor.next_reply()
     assert reply["text"] == render(Text.NO_ANSWER_TICKET, "en")
@@ -82,9 +82,9 @@ async def test_a_question_without_an_answer_goes_to_the_team(
 
 
 async def test_a_resent_message_is_stored_and_answered_once(
-    live_server: LiveServer, session: aiohttp.ClientSession
+    any_live_server: LiveServer, session: aiohttp.ClientSession
 ) -> None:
-    visitor = await WidgetClient.connect(session, live_server.ws_url)
+    visitor = await WidgetClient.connect(session, any_live_server.ws_url)
     first = await visitor.say("How do I reset my password?", client_id="retry-1")
     again = await visitor.say("How do I reset my password?", client_id="retry-1")
     assert (again["duplicate"], again["message_id"]) == (True, first["message_id"])
@@ -97,14 +97,14 @@ async def test_a_resent_message_is_stored_and_answered_once(
 
 
 async def test_the_history_comes_back_with_the_signed_token_only(
-    live_server: LiveServer, session: aiohttp.ClientSession
+    any_live_server: LiveServer, session: aiohttp.ClientSession
 ) -> None:
-    visitor = await WidgetClient.connect(session, live_server.ws_url)
+    visitor = await WidgetClient.connect(session, any_live_server.ws_url)
     await visitor.say("How do I reset my password?")
     await visitor.next_reply()
     await visitor.close()
 
-    returning = await WidgetClient.connect(session, live_server.ws_url, token=visitor.token)
+    returning = await WidgetClient.connect(session, any_live_server.ws_url, token=visitor.token)
     assert returning.token == visitor.token
     texts = [(m["direction"], m["text"]) for m in returning.history]
     assert texts == [
@@ -113,7 +113,7 @@ async def test_the_history_comes_back_with_the_signed_token_only(
     ]
 
     forged = visitor.visitor_id + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    stranger = await WidgetClient.connect(session, live_server.ws_url, token=forged)
+    stranger = await WidgetClient.connect(session, any_live_server.ws_url, token=forged)
     assert stranger.history == [] and stranger.visitor_id != visitor.visitor_id
 
 
