@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
-from knowledge.faq import FaqMatcher
 
 from bot.app import create_app, load_sample_faq
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, HelplineError
+from knowledge.faq import FaqMatcher
 from knowledge.importer import load_faq_file
 from storage.database import Database
 from storage.faq import FaqStore

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tortoise.expressions import RawSQL
 from tortoise.transactions import in_transaction
 
 from bot.types import FaqEntry
-from storage import models
+from storage import models, sql
 from storage.views import faq_view
 
 REVISION_KEY = "faq_revision"
@@ -80,9 +79,12 @@ class FaqStore:
         return removed
 
 
+BUMP_REVISION = """
+INSERT INTO system_value (key, value) VALUES (?, '1')
+ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(system_value.value AS INTEGER) + 1 AS TEXT)
+"""
+
+
 async def _bump_revision() -> None:
-    updated = await models.SystemValue.filter(key=REVISION_KEY).update(
-        value=RawSQL("CAST(CAST(value AS INTEGER) + 1 AS TEXT)")
-    )
-    if not updated:
-        await models.SystemValue.create(key=REVISION_KEY, value="1")
+    """One statement, so two processes changing the FAQ at once both count."""
+    await sql.execute(BUMP_REVISION, REVISION_KEY)

@@ -1,0 +1,95 @@
+"""Language detection on short support messages: accuracy, speed and memory.
+
+Runs `bot.language.LanguageDetector` over `benchmarks/data/short_messages.jsonl`
+(2-8 word chat messages in en, de, ru, zh, fr, es) with no hint and no earlier language,
+then checks that content-free replies keep a conversation's language.
+
+    .venv/bin/python -m benchmarks.language_detection [--rounds 3]
+
+Speed is the best of several rounds (the box is shared); memory is the growth of the
+process's resident set (current and peak) from importing langdetect onwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+from bot.types import SUPPORTED_LANGUAGES
+
+DATA = Path(__file__).with_name("data") / "short_messages.jsonl"
+NO_FLIP = ("ok", "thanks", "merci", "danke", "12345", "#A-4821", "👍", "🙏🙏", "ok 👍")
+
+
+def memory_mb() -> tuple[float, float]:
+    """Current and peak resident set size of this process, in MB."""
+    values = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="passes over the data per round")
+    args = parser.parse_args(argv)
+    messages = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
+    rss_before, _ = memory_mb()
+
+    start = time.perf_counter()
+    from bot.language import LanguageDetector
+
+    detector = LanguageDetector(SUPPORTED_LANGUAGES, "en")
+    detector.detect("Where is my order?")
+    load_seconds = time.perf_counter() - start
+
+    right: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    wrong: list[str] = []
+    for message in messages:
+        found = detector.detect(message["text"])
+        total[message["lang"]] += 1
+        right[message["lang"]] += found == message["lang"]
+        if found != message["lang"]:
+            wrong.append(f"{message['text']!r} {message['lang']} -> {found}")
+
+    speeds = []
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        for _ in range(args.repeat):
+            for message in messages:
+                detector.detect(message["text"])
+        speeds.append(args.repeat * len(messages) / (time.perf_counter() - start))
+    rss_after, peak = memory_mb()
+
+    kept = sum(
+        detector.detect(text, previous=language) == language
+        for text in NO_FLIP
+        for language in SUPPORTED_LANGUAGES
+    )
+    print(f"{'language':<9} {'right':>7} {'accuracy':>8}")
+    for language in SUPPORTED_LANGUAGES:
+        share = right[language] / total[language]
+        print(f"{language:<9} {right[language]:>3}/{total[language]:<3} {share:>8.1%}")
+    overall = sum(right.values()) / len(messages)
+    print(f"{'overall':<9} {sum(right.values()):>3}/{len(messages):<3} {overall:>8.1%}")
+    print(f"\nspeed: {max(speeds):,.0f} messages/s (best of {args.rounds} rounds of", end=" ")
+    print(f"{args.repeat * len(messages)}); load + first call {load_seconds:.3f} s")
+    print(f"memory: +{rss_after - rss_before:.1f} MB RSS, peak +{peak - rss_before:.1f} MB")
+    print(f"no flip on content-free replies: {kept}/{len(NO_FLIP) * len(SUPPORTED_LANGUAGES)}")
+    print("kept the conversation's language ({})".format(", ".join(map(repr, NO_FLIP))))
+    if wrong:
+        print("\nmisses (no hint, no earlier language):")
+        for line in wrong:
+            print("  " + line)
+
+
+if __name__ == "__main__":
+    main()
