@@ -6,6 +6,7 @@ open in the app's cleanup context, and background work drains there on shutdown.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
@@ -17,13 +18,17 @@ from importlib import resources
 from aiohttp import web
 from tortoise.exceptions import IntegrityError
 
+from admin_commands import REGISTRY
 from bot.config import Settings
 from bot.conversation import Services
 from bot.language import LanguageDetector
 from bot.manager import ConversationManager, Limits
 from bot.outbox import Outbox
+from bot.staffing import StaffService
 from bot.tasks import TaskTracker
 from bot.types import ChannelAdapter, ChannelAddress, ChannelKind, MessageView
+from channels.telegram.channel import TelegramChannel, TelegramSettings
+from channels.telegram.pacing import Limits as TelegramLimits
 from channels.web_visitors import VisitorTokens
 from channels.web_widget import WebWidgetAdapter
 from knowledge.importer import load_faq_file
@@ -31,12 +36,16 @@ from knowledge.live import LiveFaq
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.faq import SAMPLE_SOURCE, FaqStore
+from storage.inbox import claim_once, forget_old_keys
 from storage.outbox import DeliveryStore
+from storage.staff import StaffStore
 from storage.system import shared_secret
+from storage.topics import TopicStore
 
 log = logging.getLogger(__name__)
 
 FAQ_REFRESH_SECONDS = 5.0
+HOUSEKEEPING_SECONDS = 3600.0
 WIDGET_SECRET_KEY = "widget_secret"
 SAMPLE_FAQ = "sample_faq.json"
 
@@ -48,7 +57,9 @@ class Runtime:
         self.settings = settings
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.database = Database(settings.database_url.get_secret_value())
-        self.conversations = ConversationStore()
+        telegram = telegram_settings(settings)
+        mirror = telegram is not None and telegram.agent_chat_id is not None
+        self.conversations = ConversationStore(mirror_to_staff=mirror)
         self.faq_store = FaqStore()
         self.faq = LiveFaq(
             self.faq_store.list_entries, self.faq_store.revision, min_score=settings.faq_min_score
@@ -56,8 +67,9 @@ class Runtime:
         self.work = TaskTracker()
         self.loops = TaskTracker()
         self.adapters: dict[ChannelKind, ChannelAdapter] = {}
+        self.deliveries = DeliveryStore(mirror_to_staff=mirror)
         self.outbox = Outbox(
-            DeliveryStore(),
+            self.deliveries,
             self.adapters,
             self.work,
             owner=self.owner,
@@ -86,6 +98,27 @@ class Runtime:
             messages_per_minute=settings.widget_messages_per_minute,
         )
         self.adapters[ChannelKind.WEB] = self.widget
+        self.staff = StaffService(
+            store=StaffStore(mirror_to_staff=mirror),
+            conversations=self.conversations,
+            outbox=self.outbox,
+            owner=self.owner,
+            tell_customer_on_assign=settings.notify_customer_on_assign,
+        )
+        self.staff.commands = REGISTRY.run
+        self.telegram: TelegramChannel | None = None
+        if telegram is not None:
+            self.telegram = TelegramChannel(
+                telegram,
+                accept=self.manager.accept,
+                accept_edit=self.manager.accept_edit,
+                handle_staff=self.staff.handle,
+                claim_once=claim_once,
+                topics=TopicStore(),
+                claimant=self.owner,
+            )
+            self.adapters[ChannelKind.TELEGRAM] = self.telegram
+            self.outbox.desk = self.telegram.desk
         self.ready = False
 
     async def customer_history(self, address: ChannelAddress) -> list[MessageView]:
@@ -106,6 +139,11 @@ class Runtime:
         self.loops.spawn(self.outbox.sweep_forever(), name="outbox-sweep")
         self.loops.spawn(self.manager.recover_forever(), name="recovery")
         self.loops.spawn(self.faq.refresh_forever(FAQ_REFRESH_SECONDS), name="faq-refresh")
+        self.loops.spawn(_housekeeping_forever(), name="housekeeping")
+        if self.telegram is not None:
+            await self.telegram.start()
+            if self.settings.telegram_mode == "polling":
+                self.loops.spawn(self.telegram.poll_forever(), name="telegram-polling")
         # Everything built so far lives as long as the process; keeping it out of the
         # collector's full passes removes most of their pauses under load.
         gc.collect()
@@ -121,7 +159,45 @@ class Runtime:
         self.ready = False
         await self.loops.cancel_all()
         await self.work.drain(self.settings.shutdown_timeout)
+        try:
+            await self.conversations.release(lease_owner=self.owner)
+            await self.deliveries.release(lease_owner=self.owner)
+        except Exception:
+            log.exception("could not release leases; they expire on their own")
+        if self.telegram is not None:
+            await self.telegram.close()
         await self.database.close()
+
+
+def telegram_settings(settings: Settings) -> TelegramSettings | None:
+    if settings.telegram_token is None:
+        return None
+    secret = settings.telegram_webhook_secret
+    return TelegramSettings(
+        token=settings.telegram_token.get_secret_value(),
+        mode=settings.telegram_mode,
+        webhook_secret=secret.get_secret_value() if secret else None,
+        api_url=settings.telegram_api_url,
+        api_is_local=settings.telegram_api_local,
+        agent_chat_id=settings.telegram_agent_chat_id,
+        admin_ids=frozenset(int(value) for value in settings.telegram_admin_ids),
+        limits=TelegramLimits(
+            chat_per_second=settings.telegram_chat_messages_per_second,
+            bot_per_second=settings.telegram_messages_per_second,
+            group_per_minute=settings.telegram_group_messages_per_minute,
+            topics_per_minute=settings.telegram_topics_per_minute,
+        ),
+        public_url=settings.public_url,
+    )
+
+
+async def _housekeeping_forever() -> None:
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+        try:
+            await forget_old_keys()
+        except Exception:
+            log.exception("housekeeping failed; trying again later")
 
 
 async def load_sample_faq(store: FaqStore) -> None:
@@ -162,5 +238,7 @@ def create_app(settings: Settings) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     runtime.widget.mount(app)
+    if runtime.telegram is not None:
+        runtime.telegram.mount(app)
     app.cleanup_ctx.append(_lifetime)
     return app

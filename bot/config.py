@@ -8,12 +8,13 @@ Every problem is reported at once, and secret values never appear in errors or l
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -29,6 +30,8 @@ ENV_PREFIX = "HELPLINE_"
 DEFAULT_CONFIG_FILE = "helpline.yaml"
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
+_BOT_TOKEN = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{20,}")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def _split_commas(value: object) -> object:
@@ -70,7 +73,20 @@ class Settings(BaseSettings):
     shutdown_timeout: float = Field(default=10.0, gt=0, le=300)
     outbox_poll_seconds: float = Field(default=2.0, gt=0, le=60)
 
-    @field_validator("languages", "widget_allowed_origins", mode="before")
+    telegram_token: SecretStr | None = None
+    telegram_mode: Literal["webhook", "polling"] = "webhook"
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_api_local: bool = False
+    telegram_agent_chat_id: int | None = None
+    telegram_admin_ids: CommaList = ()
+    telegram_chat_messages_per_second: int = Field(default=1, ge=0, le=1000)
+    telegram_messages_per_second: int = Field(default=30, ge=0, le=10_000)
+    telegram_group_messages_per_minute: int = Field(default=20, ge=0, le=10_000)
+    telegram_topics_per_minute: int = Field(default=20, ge=0, le=10_000)
+    notify_customer_on_assign: bool = True
+
+    @field_validator("languages", "widget_allowed_origins", "telegram_admin_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_commas(value)
@@ -91,6 +107,53 @@ class Settings(BaseSettings):
         if value not in SUPPORTED_LANGUAGES:
             raise ValueError(f"choose one of {', '.join(SUPPORTED_LANGUAGES)}")
         return value
+
+    @field_validator("telegram_admin_ids")
+    @classmethod
+    def _user_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [item for item in value if not item.lstrip("-").isdigit()]
+        if bad:
+            raise ValueError("must be numeric Telegram user ids, separated by commas")
+        return value
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        if not _BOT_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("must look like 123456789:AA... (the token @BotFather gave you)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("use 1-256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _telegram_complete(self) -> Settings:
+        problems = []
+        if self.telegram_token is None:
+            if self.telegram_agent_chat_id is not None:
+                problems.append("HELPLINE_TELEGRAM_AGENT_CHAT_ID needs HELPLINE_TELEGRAM_TOKEN")
+        elif self.telegram_mode == "webhook" and self.telegram_webhook_secret is None:
+            problems.append(
+                "HELPLINE_TELEGRAM_WEBHOOK_SECRET is required in webhook mode "
+                "(or set HELPLINE_TELEGRAM_MODE=polling)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @field_validator("public_url")
     @classmethod
@@ -182,8 +245,10 @@ def _check_yaml_file(path: Path) -> None:
 
 
 def _describe(error: Any) -> str:
-    field_name = ".".join(str(part) for part in error["loc"]) or "settings"
-    message = str(error["msg"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return message  # a rule across settings names them itself
+    field_name = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
         message = "unknown setting"
     return f"{ENV_PREFIX}{field_name.upper()}: {message}"

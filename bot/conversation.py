@@ -7,6 +7,7 @@ ticket request to the turn, and the manager stores them with the turn's results.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from bot.texts import Text, render
 from bot.types import (
     ConversationView,
     HandoffState,
+    InboundKind,
     KnowledgeSearch,
     MessageView,
     OutboundReply,
@@ -43,6 +45,7 @@ class Turn:
     replies: list[OutboundReply] = field(default_factory=list)
     ticket: TicketRequest | None = None
     answered_by_faq: str | None = None
+    rating: tuple[int, int] | None = None
 
     def say(self, key: Text, **values: object) -> None:
         """Append one of the bot's own sentences, in the customer's language."""
@@ -55,7 +58,12 @@ class Turn:
         priority: TicketPriority = TicketPriority.NORMAL,
         category: str | None = None,
     ) -> None:
-        self.ticket = TicketRequest(reason=reason, priority=priority, category=category)
+        self.ticket = TicketRequest(
+            reason=reason,
+            priority=priority,
+            category=category,
+            subject=" ".join(self.message.text.split())[:200],
+        )
 
     def result(self) -> TurnResult:
         return TurnResult(
@@ -65,6 +73,7 @@ class Turn:
             language=self.language,
             ticket=self.ticket,
             answered_by_faq=self.answered_by_faq,
+            rating=self.rating,
         )
 
 
@@ -82,16 +91,51 @@ async def detect_language(turn: Turn, call_next: NextStep) -> None:
     await call_next(turn)
 
 
+async def greet_on_start(turn: Turn, call_next: NextStep) -> None:
+    """A customer opening the chat is greeted, never handed off."""
+    if turn.message.kind is not InboundKind.START:
+        await call_next(turn)
+        return
+    if turn.conversation.handoff is HandoffState.BOT:
+        turn.say(Text.GREETING, company=turn.services.company_name)
+
+
 async def human_takeover(turn: Turn, call_next: NextStep) -> None:
     """Keep the bot quiet while the conversation waits for or is with a person."""
     if turn.conversation.handoff is not HandoffState.BOT:
         return
-    conversation = turn.conversation
-    if not (conversation.ai_enabled and conversation.customer.ai_enabled):
-        turn.hand_off("AI replies are switched off for this customer")
+    if not turn.conversation.ai_allowed:
+        turn.hand_off("automatic answers are switched off for this customer")
         turn.say(Text.HANDOFF_NOTICE)
         return
     await call_next(turn)
+
+
+async def satisfaction_answer(turn: Turn, call_next: NextStep) -> None:
+    """The answer to "how satisfied are you?": a button, or a bare 1-5 after closing."""
+    pending = turn.conversation.rating_ticket_id
+    score = _score(turn.message, pending) if pending is not None else None
+    if pending is not None and score is not None:
+        turn.rating = (pending, score)
+        turn.say(Text.RATING_THANKS)
+        return
+    if turn.message.kind is InboundKind.BUTTON:
+        return  # an old or unknown button: nothing to answer
+    await call_next(turn)
+
+
+def _score(message: MessageView, ticket_id: int) -> int | None:
+    if message.kind is InboundKind.BUTTON:
+        parts = (message.action or "").split(":")
+        if len(parts) == 3 and parts[0] == "rate" and parts[1] == str(ticket_id):
+            return _digit(parts[2])
+        return None
+    return _digit(message.text)
+
+
+def _digit(text: str) -> int | None:
+    text = unicodedata.normalize("NFKC", text).strip().rstrip(".!").removesuffix("/5").strip()
+    return int(text) if len(text) == 1 and text in "12345" else None
 
 
 async def files_for_people(turn: Turn, call_next: NextStep) -> None:
@@ -130,7 +174,9 @@ async def hand_off_unanswered(turn: Turn, call_next: NextStep) -> None:
 
 DEFAULT_PIPELINE: tuple[Step, ...] = (
     detect_language,
+    greet_on_start,
     human_takeover,
+    satisfaction_answer,
     files_for_people,
     person_requested,
     answer_from_faq,

@@ -95,6 +95,8 @@ class ConversationManager:
                 created_at=datetime.now(UTC),
                 author_name=message.display_name,
                 attachments=message.attachments,
+                kind=message.kind,
+                action=message.action,
             )
             self._schedule(recorded.conversation_id, recorded.message_id, view)
         return recorded
@@ -138,6 +140,12 @@ class ConversationManager:
             len(result.replies),
             (time.perf_counter() - started) * 1000,
         )
+
+    async def accept_edit(self, message: InboundMessage) -> None:
+        """A customer edited an earlier message: stored, and shown to staff who follow them."""
+        if not message.text.strip() or len(message.text) > self._limits.max_message_chars:
+            return
+        self._outbox.send_now(await self._store.record_edit(message, lease_owner=self._owner))
 
     async def send_as_agent(self, conversation_id: int, text: str, *, agent_name: str) -> None:
         """An agent's reply to the customer, delivered through the outbox like any other."""

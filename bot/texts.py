@@ -16,6 +16,10 @@ class Text(StrEnum):
     ATTACHMENT_TEXT_ONLY = "attachment_text_only"
     MESSAGE_TOO_LONG = "message_too_long"
     EMPTY_MESSAGE = "empty_message"
+    TICKET_CLOSED = "ticket_closed"
+    RATING_QUESTION = "rating_question"
+    RATING_THANKS = "rating_thanks"
+    AGENT_ASSIGNED = "agent_assigned"
 
 
 CATALOG: dict[Text, dict[str, str]] = {
@@ -93,6 +97,45 @@ CATALOG: dict[Text, dict[str, str]] = {
         "zh": "您的消息是空的。",
         "fr": "Votre message est vide.",
         "es": "Su mensaje está vacío.",
+    },
+    Text.TICKET_CLOSED: {
+        "en": "Your request is now closed. If you need anything else, just write here.",
+        "de": "Ihre Anfrage ist jetzt abgeschlossen. Wenn Sie noch etwas brauchen, schreiben "
+        "Sie einfach hier.",
+        "ru": "Ваш запрос закрыт. Если понадобится что-то ещё, просто напишите сюда.",
+        "zh": "您的请求已处理完毕。如还有其他需要，请直接在这里留言。",
+        "fr": "Votre demande est maintenant close. Si vous avez besoin d'autre chose, "
+        "écrivez-nous simplement ici.",
+        "es": "Su solicitud se ha cerrado. Si necesita algo más, escríbanos aquí.",
+    },
+    Text.RATING_QUESTION: {
+        "en": "How satisfied are you with the help you received? Reply with a number from "
+        "1 (not at all) to 5 (very satisfied).",
+        "de": "Wie zufrieden sind Sie mit der Hilfe? Antworten Sie mit einer Zahl von "
+        "1 (gar nicht) bis 5 (sehr zufrieden).",
+        "ru": "Насколько вы довольны полученной помощью? Ответьте цифрой от 1 (совсем не "
+        "доволен) до 5 (очень доволен).",
+        "zh": "您对本次服务满意吗？请回复 1（很不满意）到 5（非常满意）之间的数字。",
+        "fr": "Êtes-vous satisfait de l'aide reçue ? Répondez par un chiffre de 1 (pas du "
+        "tout) à 5 (très satisfait).",
+        "es": "¿Qué tan satisfecho está con la ayuda recibida? Responda con un número del "
+        "1 (nada) al 5 (muy satisfecho).",
+    },
+    Text.RATING_THANKS: {
+        "en": "Thank you for your feedback!",
+        "de": "Vielen Dank für Ihre Bewertung!",
+        "ru": "Спасибо за вашу оценку!",
+        "zh": "感谢您的评价！",
+        "fr": "Merci pour votre avis !",
+        "es": "¡Gracias por su valoración!",
+    },
+    Text.AGENT_ASSIGNED: {
+        "en": "{agent} from our team is now taking care of your request.",
+        "de": "{agent} aus unserem Team kümmert sich jetzt um Ihr Anliegen.",
+        "ru": "Вашим вопросом теперь занимается {agent} из нашей команды.",
+        "zh": "我们团队的{agent}正在为您处理这个问题。",
+        "fr": "{agent}, de notre équipe, s'occupe maintenant de votre demande.",
+        "es": "{agent}, de nuestro equipo, se está ocupando ahora de su solicitud.",
     },
 }
 

@@ -117,6 +117,14 @@ class Attachment:
     """Kind-specific details, e.g. latitude/longitude for a location."""
 
 
+class InboundKind(StrEnum):
+    MESSAGE = "message"
+    START = "start"
+    """The customer opened the chat (Telegram's /start, a WeChat subscribe): greet them."""
+    BUTTON = "button"
+    """The customer pressed one of our buttons; `action` says which."""
+
+
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
     """One customer message as every channel hands it to the core."""
@@ -129,6 +137,8 @@ class InboundMessage:
     display_name: str | None = None
     language_hint: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    kind: InboundKind = InboundKind.MESSAGE
+    action: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +211,15 @@ class ConversationView:
     ai_enabled: bool
     handoff: HandoffState
     open_ticket: TicketView | None
+    service_ai_enabled: bool = True
+    """The service-wide switch (`/ai off all`)."""
+    rating_ticket_id: int | None = None
+    """A closed ticket whose satisfaction question is still open."""
+
+    @property
+    def ai_allowed(self) -> bool:
+        """Automatic answers are on for this conversation, this customer and the service."""
+        return self.ai_enabled and self.customer.ai_enabled and self.service_ai_enabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +235,8 @@ class MessageView:
     author_name: str | None = None
     language: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    kind: InboundKind = InboundKind.MESSAGE
+    action: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +263,87 @@ class FaqMatch:
     score: float
 
 
+class StaffPostKind(StrEnum):
+    """What a post in a customer's topic stands for."""
+
+    CUSTOMER = "customer"
+    """A customer's message, mirrored."""
+    BOT = "bot"
+    """The bot's own reply to the customer, mirrored and marked as such."""
+    AGENT = "agent"
+    """An agent's reply sent from somewhere other than the topic (another topic, the CLI)."""
+    EVENT = "event"
+    """Something that happened: a ticket opened, assigned, closed; a delivery failed."""
+    NOTE = "note"
+    """A private staff note; the customer never sees it."""
+
+
+class StaffEvent(StrEnum):
+    """The kind of an ACTIVITY message; the desk renders and acts on each differently."""
+
+    HANDOFF = "handoff"
+    """A ticket was opened: post the summary, the recent messages and the ticket buttons."""
+    ASSIGNED = "assigned"
+    STATUS = "status"
+    PRIORITY = "priority"
+    CLOSED = "closed"
+    """The ticket is done: the desk closes the topic after posting."""
+    REOPENED = "reopened"
+    AI = "ai"
+    EDITED = "edited"
+    """A customer edited a message they sent earlier."""
+    DELIVERY_FAILED = "delivery_failed"
+    RATED = "rated"
+    NOTE = "note"
+    """A private staff note on the ticket."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaffPost:
+    """One item owed to the customer's topic, leased from the outbox like any delivery."""
+
+    delivery_id: int
+    message_id: int
+    customer_id: int
+    conversation_id: int
+    customer_name: str | None
+    channel: ChannelKind
+    kind: StaffPostKind
+    text: str
+    ticket: TicketView | None = None
+    event: StaffEvent | None = None
+    author_name: str | None = None
+    language: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    recent: tuple[MessageView, ...] = ()
+    """For a HANDOFF: the conversation's latest messages, oldest first."""
+    attempts: int = 0
+
+    @property
+    def mergeable(self) -> bool:
+        """Plain text posts may share one desk message while the group is throttled."""
+        return (
+            not self.buttons
+            and not self.attachments
+            and self.event not in (StaffEvent.HANDOFF, StaffEvent.CLOSED)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Deliveries:
+    """What a write left owed: to customers on their channels, and to the staff desk."""
+
+    customer: tuple[PendingDelivery, ...] = ()
+    staff: tuple[StaffPost, ...] = ()
+
+    def __add__(self, other: Deliveries) -> Deliveries:
+        return Deliveries(self.customer + other.customer, self.staff + other.staff)
+
+    def __bool__(self) -> bool:
+        return bool(self.customer or self.staff)
+
+
 @dataclass(frozen=True, slots=True)
 class TicketRequest:
     """Ask for a person: the turn opens (or reuses) the conversation's ticket."""
@@ -249,6 +351,8 @@ class TicketRequest:
     reason: str
     priority: TicketPriority = TicketPriority.NORMAL
     category: str | None = None
+    subject: str = ""
+    """What the customer needs, in their words: the ticket's title for staff."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +366,8 @@ class TurnResult:
     ticket: TicketRequest | None
     answered_by_faq: str | None = None
     failed: bool = False
+    rating: tuple[int, int] | None = None
+    """(ticket id, score) when the customer answered the satisfaction question."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,12 +393,15 @@ class ConversationStore(Protocol):
 
     async def find_conversation(self, address: ChannelAddress) -> int | None: ...
 
-    async def commit_turn(self, result: TurnResult, *, lease_owner: str) -> list[PendingDelivery]:
+    async def record_edit(self, message: InboundMessage, *, lease_owner: str) -> Deliveries:
+        """Keep a customer's edit of an earlier message; staff following them are told."""
+
+    async def commit_turn(self, result: TurnResult, *, lease_owner: str) -> Deliveries:
         """Write a turn's decisions at once; the deliveries returned are leased to the caller."""
 
     async def queue_replies(
         self, conversation_id: int, replies: list[OutboundReply], *, lease_owner: str
-    ) -> list[PendingDelivery]: ...
+    ) -> Deliveries: ...
 
     async def claim_unprocessed(self, *, lease_owner: str, limit: int) -> list[int]: ...
 
@@ -300,17 +409,23 @@ class ConversationStore(Protocol):
 
     async def mark_inbound_failed(self, message_id: int) -> None: ...
 
+    async def release(self, *, lease_owner: str) -> None:
+        """Free what this process leased, so the next one need not wait for leases to end."""
+
 
 class DeliveryStore(Protocol):
     """The persistent outbox; `storage.outbox` implements it."""
 
-    async def claim_due(self, *, lease_owner: str, limit: int) -> list[PendingDelivery]: ...
+    async def claim_due(self, *, lease_owner: str, limit: int) -> Deliveries: ...
+
+    async def release(self, *, lease_owner: str) -> None: ...
 
     async def mark_delivered(self, delivery_id: int, *, external_id: str | None) -> None: ...
 
     async def schedule_retry(self, delivery_id: int, *, at: datetime, error: str) -> None: ...
 
-    async def mark_failed(self, delivery_id: int, *, error: str) -> None: ...
+    async def mark_failed(self, delivery_id: int, *, error: str, lease_owner: str) -> Deliveries:
+        """Give up on a delivery; returns what staff are owed about it (a notice)."""
 
 
 class KnowledgeSearch(Protocol):

@@ -1,72 +1,52 @@
-"""Customers, their conversations and messages: storing what arrives and what a turn decided.
+"""Conversations and what a turn decided: the store behind `ConversationManager`.
 
 The per-message path is a handful of single statements (see `storage.sql`), each one
 idempotent, so a turn interrupted by a crash can simply run again: replies carry a key
 derived from the message they answer, and a second attempt finds them already there.
+While a ticket is active, every message of the conversation is also owed to the staff
+desk (a second delivery of the same message), so mirroring is as durable as replying.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections import OrderedDict
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from bot.types import (
-    AutomationLevel,
     ChannelAddress,
-    ChannelKind,
     ConversationView,
-    CustomerView,
+    Deliveries,
     Direction,
     HandoffState,
     InboundMessage,
     MessageStatus,
     MessageView,
     OutboundReply,
-    PendingDelivery,
     RecordedInbound,
     SenderKind,
-    TicketPriority,
-    TicketStatus,
+    StaffEvent,
     TicketView,
     TurnResult,
 )
 from storage import models, sql
-from storage.tickets import ACTIVE_STATUSES, open_or_raise_ticket
-from storage.views import attachment_view, buttons_to_json, message_view
+from storage.inbound import FIND_CONVERSATION, LEASE, InboundRecorder, now
+from storage.staff_posts import load_staff_posts
+from storage.tickets import ACTIVE_STATUSES, handoff_buttons, open_or_raise_ticket
+from storage.views import attachment_view, conversation_from_row, message_view, ticket_view
+from storage.writes import MessageWriter, Outgoing
 
-LEASE = timedelta(minutes=5)
-IDENTITY_CACHE_SIZE = 50_000
 _ACTIVE = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
+AI_SWITCH_KEY = "ai_enabled"
 
-INSERT_MESSAGE = """
-INSERT INTO message (conversation_id, ticket_id, channel, direction, sender_kind, author_name,
-    text, private, source_message_id, status, language, buttons, attempts, lease_owner,
-    lease_until, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
-ON CONFLICT (channel, source_message_id) DO NOTHING
-RETURNING id
-"""
-# The delivery finds its message by key, so one group can write both without a round trip.
-INSERT_DELIVERY = """
-INSERT INTO delivery (message_id, target, status, attempts, next_attempt_at, lease_owner,
-    lease_until, created_at)
-SELECT id, 'customer', 'pending', 0, ?, ?, ?, ? FROM message
-WHERE channel = ? AND source_message_id = ?
-ON CONFLICT (message_id, target) DO NOTHING
-RETURNING id, message_id
-"""
 CONVERSATION_STATE = f"""
-SELECT c.id, c.language, c.ai_enabled, c.handoff,
-    i.channel, i.external_user_id, i.chat_id, i.language_hint,
+SELECT c.id, c.language, c.ai_enabled, c.handoff, c.rating_ticket_id,
+    i.channel, i.external_user_id, i.chat_id, i.language_hint, i.display_name,
     u.id AS customer_id, u.name AS customer_name, u.language AS customer_language,
     u.tags AS customer_tags, u.notes AS customer_notes, u.ai_enabled AS customer_ai_enabled,
+    (SELECT s.value FROM system_value s WHERE s.key = '{AI_SWITCH_KEY}') AS service_ai,
     t.id AS ticket_id, t.status AS ticket_status, t.priority AS ticket_priority,
     t.category AS ticket_category, t.subject AS ticket_subject, t.assignee_id,
     t.automation_level, t.opened_at, t.first_response_at, t.resolved_at, t.closed_at,
@@ -85,125 +65,42 @@ WHERE id = ?
 """
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 class ConversationStore:
-    """Implements `bot.types.ConversationStore` on tortoise."""
+    """Implements `bot.types.ConversationStore` on tortoise.
 
-    def __init__(self) -> None:
-        # (channel, external user id) -> conversation id, display name, language hint.
-        # Identities are never re-pointed, so every process may cache the mapping.
-        self._known: OrderedDict[tuple[str, str], tuple[int, str | None, str | None]] = (
-            OrderedDict()
-        )
+    `mirror_to_staff` is on when a staff desk is configured: only then are copies owed.
+    """
+
+    def __init__(self, *, mirror_to_staff: bool = False) -> None:
+        self._inbound = InboundRecorder()
+        self.mirror_to_staff = mirror_to_staff
 
     async def record_inbound(self, message: InboundMessage, *, lease_owner: str) -> RecordedInbound:
-        conversation_id = await self._conversation_for(message)
-        current = now()
-        values = (
-            conversation_id,
-            None,
-            message.channel.value,
-            Direction.INCOMING.value,
-            SenderKind.CUSTOMER.value,
-            message.display_name,
-            message.text,
-            False,
-            message.source_message_id,
-            MessageStatus.RECEIVED.value,
-            None,
-            "[]",
-            lease_owner,
-            sql.db_time(current + LEASE),
-            sql.db_time(current),
+        return await self._inbound.record(message, lease_owner=lease_owner)
+
+    async def record_edit(self, message: InboundMessage, *, lease_owner: str) -> Deliveries:
+        """A customer changed a message: keep the new text, and tell staff if they follow."""
+        recorded = await self._inbound.record(
+            message,
+            lease_owner=None,
+            status=MessageStatus.PROCESSED,
+            direction=Direction.ACTIVITY,
+            event=StaffEvent.EDITED.value,
         )
-        if message.attachments:
-            async with in_transaction():
-                row = await sql.fetch_one(INSERT_MESSAGE, *values)
-                if row is not None:
-                    await _store_attachments(int(row["id"]), message)
-        else:
-            row = await sql.fetch_one(INSERT_MESSAGE, *values)
-        if row is None:
-            existing = await sql.fetch_one(
-                "SELECT id FROM message WHERE channel = ? AND source_message_id = ?",
-                message.channel.value,
-                message.source_message_id,
-            )
-            assert existing is not None
-            return RecordedInbound(int(existing["id"]), conversation_id, duplicate=True)
-        return RecordedInbound(int(row["id"]), conversation_id, duplicate=False)
-
-    async def _conversation_for(self, message: InboundMessage) -> int:
-        key = (message.channel.value, message.external_user_id)
-        known = self._known.get(key)
-        if known is not None:
-            self._known.move_to_end(key)
-            conversation_id, display_name, hint = known
-            if (message.display_name, message.language_hint) != (display_name, hint):
-                await self._refresh_identity(message, conversation_id)
-            return conversation_id
-        row = await sql.fetch_one(
-            "SELECT c.id FROM conversation c JOIN channel_identity i ON i.id = c.identity_id "
-            "WHERE i.channel = ? AND i.external_user_id = ?",
-            message.channel.value,
-            message.external_user_id,
-        )
-        if row is None:
-            conversation_id = await self._create_customer(message)
-        else:
-            conversation_id = int(row["id"])
-            await self._refresh_identity(message, conversation_id)
-        self._remember(message, conversation_id)
-        return conversation_id
-
-    def _remember(self, message: InboundMessage, conversation_id: int) -> None:
-        key = (message.channel.value, message.external_user_id)
-        self._known[key] = (conversation_id, message.display_name, message.language_hint)
-        if len(self._known) > IDENTITY_CACHE_SIZE:
-            self._known.popitem(last=False)
-
-    async def _refresh_identity(self, message: InboundMessage, conversation_id: int) -> None:
-        changes: dict[str, Any] = {"chat_id": message.chat_id}
-        if message.display_name:
-            changes["display_name"] = message.display_name
-        if message.language_hint:
-            changes["language_hint"] = message.language_hint
-        await models.ChannelIdentity.filter(
-            channel=message.channel, external_user_id=message.external_user_id
-        ).update(**changes)
-        self._remember(message, conversation_id)
-
-    async def _create_customer(self, message: InboundMessage) -> int:
-        try:
-            async with in_transaction():
-                customer = await models.Customer.create(name=message.display_name)
-                identity = await models.ChannelIdentity.create(
-                    customer=customer,
-                    channel=message.channel,
-                    external_user_id=message.external_user_id,
-                    chat_id=message.chat_id,
-                    display_name=message.display_name,
-                    language_hint=message.language_hint,
-                )
-                conversation = await models.Conversation.create(
-                    customer=customer, identity=identity
-                )
-                return conversation.id
-        except IntegrityError:
-            # The same new customer wrote twice at once; the other write won.
-            identity = await models.ChannelIdentity.get(
-                channel=message.channel, external_user_id=message.external_user_id
-            ).prefetch_related("conversation")
-            return int(identity.conversation.id)
+        if recorded.duplicate:
+            return Deliveries()
+        conversation = await self.load_conversation(recorded.conversation_id)
+        if not (self.mirror_to_staff and conversation.open_ticket):
+            return Deliveries()
+        writer = self._writer(conversation, conversation.open_ticket.id, lease_owner)
+        writer.mirror(recorded.message_id)
+        return await self._run(writer)
 
     async def load_conversation(self, conversation_id: int) -> ConversationView:
         row = await sql.fetch_one(CONVERSATION_STATE, conversation_id)
         if row is None:
             raise LookupError(f"no conversation {conversation_id}")
-        return _conversation_view(row)
+        return conversation_from_row(row)
 
     async def load_message(self, message_id: int) -> MessageView:
         row = await models.Message.get(id=message_id).prefetch_related("attachments")
@@ -222,87 +119,159 @@ class ConversationStore:
 
     async def find_conversation(self, address: ChannelAddress) -> int | None:
         row = await sql.fetch_one(
-            "SELECT c.id FROM conversation c JOIN channel_identity i ON i.id = c.identity_id "
-            "WHERE i.channel = ? AND i.external_user_id = ?",
-            address.channel.value,
-            address.external_user_id,
+            FIND_CONVERSATION, address.channel.value, address.external_user_id
         )
         return None if row is None else int(row["id"])
 
-    async def commit_turn(self, result: TurnResult, *, lease_owner: str) -> list[PendingDelivery]:
+    async def commit_turn(self, result: TurnResult, *, lease_owner: str) -> Deliveries:
         """Write a turn's decisions; the deliveries returned are leased to the caller.
 
         A turn that opens a ticket runs in one transaction. The usual turn (an answer, no
-        ticket) is three single statements, each safe to repeat: replies are keyed by the
+        ticket) is a few single statements, each safe to repeat: replies are keyed by the
         message they answer, so a crash between statements leaves nothing twice.
         """
         conversation = await self.load_conversation(result.conversation_id)
         if result.ticket is None:
-            return await self._write_turn(result, conversation, None, lease_owner)
+            ticket = conversation.open_ticket
+            writer = self._turn_writer(result, conversation, ticket, lease_owner)
+            if self.mirror_to_staff and ticket is not None:
+                writer.mirror(result.inbound_message_id)
+            self._finish_turn(writer, result, conversation)
+            return await self._run(writer)
         async with in_transaction():
             row = await models.Conversation.get(id=result.conversation_id)
-            ticket = await open_or_raise_ticket(row, result.ticket)
+            opened, created = await open_or_raise_ticket(row, result.ticket)
             if row.handoff is HandoffState.BOT:
                 await models.Conversation.filter(id=row.id).update(handoff=HandoffState.WAITING)
-            return await self._write_turn(result, conversation, ticket.id, lease_owner)
+            ticket = ticket_view(opened)
+            writer = self._turn_writer(result, conversation, ticket, lease_owner, first=created)
+            self._finish_turn(writer, result, conversation)
+            outcome = await sql.run(*writer.statements)
+        return await self._deliveries(writer, outcome)
 
-    async def _write_turn(
+    def _turn_writer(
         self,
         result: TurnResult,
         conversation: ConversationView,
-        ticket_id: int | None,
+        ticket: TicketView | None,
         lease_owner: str,
-    ) -> list[PendingDelivery]:
-        if ticket_id is None and conversation.open_ticket is not None:
-            ticket_id = conversation.open_ticket.id
-        replies = [
-            (f"r{result.inbound_message_id}.{index}", reply)
-            for index, reply in enumerate(result.replies)
-        ]
-        statements = _reply_statements(
-            conversation, replies, result.language, ticket_id, lease_owner
-        )
+        *,
+        first: bool = False,
+    ) -> MessageWriter:
+        mirror = self.mirror_to_staff and ticket is not None
+        writer = self._writer(conversation, ticket.id if ticket else None, lease_owner)
+        writer.language = result.language
+        if first and ticket is not None and mirror:
+            # The summary carries the recent messages, the question that opened it included.
+            reason = result.ticket.reason if result.ticket else ticket.subject
+            writer.add(
+                Outgoing(
+                    key=f"h{result.inbound_message_id}",
+                    text=reason,
+                    direction=Direction.ACTIVITY,
+                    sender_kind=SenderKind.SYSTEM,
+                    event=StaffEvent.HANDOFF,
+                    reply=OutboundReply(reason, buttons=handoff_buttons(ticket.id)),
+                    to_customer=False,
+                    to_staff=True,
+                )
+            )
+        elif mirror:
+            writer.mirror(result.inbound_message_id)
+        for index, reply in enumerate(result.replies):
+            key = f"r{result.inbound_message_id}.{index}"
+            writer.add(Outgoing.for_reply(key, reply, to_staff=mirror))
+        return writer
+
+    def _finish_turn(
+        self, writer: MessageWriter, result: TurnResult, conversation: ConversationView
+    ) -> None:
         if result.language and result.language != conversation.language:
-            statements.append(
+            writer.statements.append(
                 (
                     "UPDATE conversation SET language = ? WHERE id = ?",
                     (result.language, conversation.id),
                 )
             )
         if result.language and result.language != conversation.customer.language:
-            statements.append(
+            writer.statements.append(
                 (
                     "UPDATE customer SET language = ? WHERE id = ?",
                     (result.language, conversation.customer.id),
                 )
             )
+        if result.rating is not None:
+            ticket_id, score = result.rating
+            writer.statements.append(
+                (
+                    "UPDATE ticket SET satisfaction = ? WHERE id = ? AND satisfaction IS NULL",
+                    (score, ticket_id),
+                )
+            )
+            writer.statements.append(
+                (
+                    "INSERT INTO ticket_event (ticket_id, kind, detail, created_at) "
+                    "VALUES (?, 'rated', ?, ?)",
+                    (ticket_id, json.dumps({"score": str(score)}), sql.db_time(writer.now)),
+                )
+            )
+        if conversation.rating_ticket_id is not None:
+            # Answered or not, the question is behind us once the customer writes again.
+            writer.statements.append(
+                (
+                    "UPDATE conversation SET rating_ticket_id = NULL WHERE id = ?",
+                    (conversation.id,),
+                )
+            )
         status = MessageStatus.FAILED if result.failed else MessageStatus.PROCESSED
-        statements.append(
+        writer.statements.append(
             (
                 MARK_PROCESSED,
                 (
                     status.value,
                     result.language,
                     result.answered_by_faq,
-                    ticket_id,
+                    writer.ticket_id,
                     result.inbound_message_id,
                 ),
             )
         )
-        outcome = await sql.run(*statements)
-        return _pending_deliveries(conversation, replies, outcome)
 
     async def queue_replies(
         self, conversation_id: int, replies: list[OutboundReply], *, lease_owner: str
-    ) -> list[PendingDelivery]:
+    ) -> Deliveries:
         """Outgoing messages outside a customer turn (an agent's reply, a notice)."""
         conversation = await self.load_conversation(conversation_id)
-        ticket_id = conversation.open_ticket.id if conversation.open_ticket else None
-        keyed = [(f"q{uuid.uuid4().hex}", reply) for reply in replies]
-        statements = _reply_statements(
-            conversation, keyed, conversation.language, ticket_id, lease_owner
+        ticket = conversation.open_ticket
+        writer = self._writer(conversation, ticket.id if ticket else None, lease_owner)
+        for reply in replies:
+            mirror = self.mirror_to_staff and ticket is not None
+            writer.add(Outgoing.for_reply(f"q{uuid.uuid4().hex}", reply, to_staff=mirror))
+        return await self._run(writer)
+
+    def _writer(
+        self, conversation: ConversationView, ticket_id: int | None, lease_owner: str
+    ) -> MessageWriter:
+        current = now()
+        return MessageWriter(
+            conversation_id=conversation.id,
+            address=conversation.address,
+            ticket_id=ticket_id,
+            language=conversation.language,
+            lease_owner=lease_owner,
+            now=current,
+            lease_until=current + LEASE,
         )
-        return _pending_deliveries(conversation, keyed, await sql.run(*statements))
+
+    async def _run(self, writer: MessageWriter) -> Deliveries:
+        return await self._deliveries(writer, await sql.run(*writer.statements))
+
+    async def _deliveries(self, writer: MessageWriter, outcome: list[sql.Rows]) -> Deliveries:
+        staff_ids = writer.staff_delivery_ids(outcome)
+        return Deliveries(
+            customer=tuple(writer.customer_deliveries(outcome)),
+            staff=tuple(await load_staff_posts(staff_ids)) if staff_ids else (),
+        )
 
     async def claim_unprocessed(self, *, lease_owner: str, limit: int) -> list[int]:
         """Take over customer messages nobody finished (a crash, a restart)."""
@@ -325,6 +294,14 @@ class ConversationStore:
             await models.Message.filter(id__in=claimed).update(attempts=F("attempts") + 1)
         return claimed
 
+    async def release(self, *, lease_owner: str) -> None:
+        """On shutdown: unfinished turns of this process are free for the next one at once."""
+        await sql.execute(
+            "UPDATE message SET lease_owner = NULL, lease_until = NULL "
+            "WHERE lease_owner = ? AND status = 'received'",
+            lease_owner,
+        )
+
     async def processing_attempts(self, message_id: int) -> int:
         row = await models.Message.get(id=message_id).only("attempts")
         return int(row.attempts)
@@ -333,137 +310,3 @@ class ConversationStore:
         await models.Message.filter(id=message_id).update(
             status=MessageStatus.FAILED, lease_owner=None, lease_until=None
         )
-
-
-async def _store_attachments(message_id: int, message: InboundMessage) -> None:
-    await models.Attachment.bulk_create(
-        [
-            models.Attachment(
-                message_id=message_id,
-                kind=a.kind,
-                reference=a.reference,
-                name=a.name,
-                mime_type=a.mime_type,
-                size=a.size,
-                meta=dict(a.meta),
-            )
-            for a in message.attachments
-        ]
-    )
-
-
-def _reply_statements(
-    conversation: ConversationView,
-    replies: list[tuple[str, OutboundReply]],
-    language: str | None,
-    ticket_id: int | None,
-    lease_owner: str,
-) -> list[sql.Statement]:
-    """Each reply as a message and its delivery, keyed so a repeated turn adds nothing."""
-    current = now()
-    address = conversation.address
-    statements: list[sql.Statement] = []
-    for key, reply in replies:
-        statements.append(
-            (
-                INSERT_MESSAGE,
-                (
-                    conversation.id,
-                    ticket_id,
-                    address.channel.value,
-                    Direction.OUTGOING.value,
-                    reply.sender_kind.value,
-                    reply.author_name,
-                    reply.text,
-                    False,
-                    key,
-                    MessageStatus.PENDING.value,
-                    language,
-                    json.dumps(buttons_to_json(reply.buttons)),
-                    None,
-                    None,
-                    sql.db_time(current),
-                ),
-            )
-        )
-        statements.append(
-            (
-                INSERT_DELIVERY,
-                (
-                    sql.db_time(current),
-                    lease_owner,
-                    sql.db_time(current + LEASE),
-                    sql.db_time(current),
-                    address.channel.value,
-                    key,
-                ),
-            )
-        )
-    return statements
-
-
-def _pending_deliveries(
-    conversation: ConversationView,
-    replies: list[tuple[str, OutboundReply]],
-    outcome: list[sql.Rows],
-) -> list[PendingDelivery]:
-    """Deliveries this call created (a repeated turn finds them made and gets none)."""
-    pending = []
-    for index, (_, reply) in enumerate(replies):
-        for row in outcome[2 * index + 1]:
-            pending.append(
-                PendingDelivery(
-                    id=int(row["id"]),
-                    message_id=int(row["message_id"]),
-                    address=conversation.address,
-                    reply=reply,
-                    attempts=0,
-                )
-            )
-    return pending
-
-
-def _conversation_view(row: dict[str, Any]) -> ConversationView:
-    tags = row["customer_tags"]
-    customer = CustomerView(
-        id=int(row["customer_id"]),
-        name=row["customer_name"],
-        language=row["customer_language"],
-        tags=tuple(json.loads(tags) if isinstance(tags, str) else tags or ()),
-        notes=row["customer_notes"],
-        ai_enabled=bool(row["customer_ai_enabled"]),
-    )
-    return ConversationView(
-        id=int(row["id"]),
-        customer=customer,
-        address=ChannelAddress(
-            ChannelKind(row["channel"]), row["external_user_id"], row["chat_id"]
-        ),
-        language=row["language"],
-        language_hint=row["language_hint"],
-        ai_enabled=bool(row["ai_enabled"]),
-        handoff=HandoffState(row["handoff"]),
-        open_ticket=_ticket_view(row) if row["ticket_id"] is not None else None,
-    )
-
-
-def _ticket_view(row: dict[str, Any]) -> TicketView:
-    opened_at = sql.py_time(row["opened_at"])
-    assert opened_at is not None
-    return TicketView(
-        id=int(row["ticket_id"]),
-        conversation_id=int(row["id"]),
-        customer_id=int(row["customer_id"]),
-        status=TicketStatus(row["ticket_status"]),
-        priority=TicketPriority(row["ticket_priority"]),
-        category=row["ticket_category"],
-        subject=row["ticket_subject"],
-        assignee_id=row["assignee_id"],
-        automation_level=AutomationLevel(row["automation_level"]),
-        opened_at=opened_at,
-        first_response_at=sql.py_time(row["first_response_at"]),
-        resolved_at=sql.py_time(row["resolved_at"]),
-        closed_at=sql.py_time(row["closed_at"]),
-        resolution=row["resolution"],
-        satisfaction=row["satisfaction"],
-    )

@@ -86,6 +86,8 @@ class Conversation(Model):
     handoff = fields.CharEnumField(
         HandoffState, max_length=16, default=HandoffState.BOT, db_default=HandoffState.BOT.value
     )
+    rating_ticket_id = fields.IntField(null=True)
+    """The closed ticket whose satisfaction question the customer has not answered yet."""
     created_at = fields.DatetimeField(auto_now_add=True)
 
     messages: fields.ReverseRelation[Message]
@@ -194,6 +196,11 @@ class Message(Model):
     language = fields.CharField(max_length=8, null=True)
     faq_id = fields.CharField(max_length=100, null=True)
     buttons: fields.Field[list[Any]] = fields.JSONField(default=_empty_list)
+    event = fields.CharField(max_length=24, null=True)
+    """For ACTIVITY messages: which `bot.types.StaffEvent` they record; for customer
+    messages: their `bot.types.InboundKind` when it is not a plain message."""
+    action = fields.CharField(max_length=64, null=True)
+    """The button a customer pressed (its action)."""
     attempts = fields.SmallIntField(default=0, db_default=0)
     lease_owner = fields.CharField(max_length=64, null=True)
     lease_until = fields.DatetimeField(null=True)
@@ -245,6 +252,37 @@ class Delivery(Model):
         table = "delivery"
         unique_together = (("message", "target"),)
         indexes = (("status", "next_attempt_at"),)
+
+
+class StaffTopic(Model):
+    """The agents-chat thread of one customer, kept so it survives restarts and stays one."""
+
+    id = fields.IntField(primary_key=True)
+    customer: fields.OneToOneRelation[Customer] = fields.OneToOneField(
+        "models.Customer", related_name="staff_topic", on_delete=fields.CASCADE
+    )
+    chat_id = fields.CharField(max_length=64)
+    thread_id = fields.CharField(max_length=64, null=True)
+    """Empty while the process that claimed the topic is creating it."""
+    name = fields.CharField(max_length=128, default="", db_default="")
+    closed = fields.BooleanField(default=False, db_default=False)
+    claimed_by = fields.CharField(max_length=64, null=True)
+    claimed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff_topic"
+        unique_together = (("chat_id", "thread_id"),)
+
+
+class InboxKey(Model):
+    """Updates handled at most once (staff commands): the key is written before the work."""
+
+    key = fields.CharField(max_length=160, primary_key=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "inbox_key"
 
 
 class FaqRecord(Model):

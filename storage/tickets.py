@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.types import TicketPriority, TicketRequest, TicketStatus, TicketView
+from bot.types import Button, TicketPriority, TicketRequest, TicketStatus, TicketView
 from storage import models
 from storage.views import ticket_view
 
@@ -18,12 +18,23 @@ async def active_ticket(conversation_id: int) -> models.Ticket | None:
     ).first()
 
 
+def handoff_buttons(ticket_id: int) -> tuple[Button, ...]:
+    """The buttons under a handoff in the ticket's topic: staff commands, one tap each."""
+    return (
+        Button("✋ Take", f"/assign me #{ticket_id}"),
+        Button("✅ Close", f"/close #{ticket_id}"),
+        Button("🤖 AI on", f"/ai on #{ticket_id}"),
+        Button("🔇 AI off", f"/ai off #{ticket_id}"),
+    )
+
+
 async def open_or_raise_ticket(
     conversation: models.Conversation, request: TicketRequest, *, subject: str = ""
-) -> models.Ticket:
+) -> tuple[models.Ticket, bool]:
     """Open the conversation's ticket, or raise the priority of the one already open.
 
-    Call inside the turn's transaction so the ticket and the customer's notice land together.
+    Returns the ticket and whether it is new. Call inside the turn's transaction so the
+    ticket and the customer's notice land together.
     """
     ticket = await active_ticket(conversation.id)
     if ticket is None:
@@ -32,17 +43,17 @@ async def open_or_raise_ticket(
             customer_id=conversation.customer_id,  # type: ignore[attr-defined]
             priority=request.priority,
             category=request.category,
-            subject=(subject or request.reason)[:SUBJECT_CHARS],
+            subject=(subject or request.subject or request.reason)[:SUBJECT_CHARS],
         )
         await record_event(ticket.id, "opened", reason=request.reason, priority=request.priority)
-        return ticket
+        return ticket, True
     if request.priority.rank > TicketPriority(ticket.priority).rank:
         await record_event(
             ticket.id, "priority", old=ticket.priority, new=request.priority, reason=request.reason
         )
         ticket.priority = request.priority
         await ticket.save(update_fields=["priority"])
-    return ticket
+    return ticket, False
 
 
 async def record_event(

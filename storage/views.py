@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.types import (
     Attachment,
     AttachmentKind,
+    AutomationLevel,
     Button,
     ChannelAddress,
     ChannelKind,
     ConversationView,
     CustomerView,
+    Direction,
     FaqEntry,
+    HandoffState,
+    InboundKind,
     MessageView,
+    TicketPriority,
+    TicketStatus,
     TicketView,
 )
-from storage import models
+from storage import models, sql
 
 
 def customer_view(row: models.Customer) -> CustomerView:
@@ -100,7 +107,18 @@ def message_view(row: models.Message, attachments: tuple[Attachment, ...] = ()) 
         author_name=row.author_name,
         language=row.language,
         attachments=attachments,
+        kind=_inbound_kind(row),
+        action=row.action,
     )
+
+
+def _inbound_kind(row: models.Message) -> InboundKind:
+    if row.direction is Direction.INCOMING and row.event in INBOUND_KINDS:
+        return InboundKind(row.event)
+    return InboundKind.MESSAGE
+
+
+INBOUND_KINDS = frozenset(kind.value for kind in InboundKind)
 
 
 def buttons_from_json(raw: list[Any] | None) -> tuple[Button, ...]:
@@ -120,4 +138,52 @@ def faq_view(row: models.FaqRecord) -> FaqEntry:
         category=row.category,
         tags=tuple(row.tags or ()),
         paraphrases=tuple(row.paraphrases or ()),
+    )
+
+
+def conversation_from_row(row: dict[str, Any]) -> ConversationView:
+    tags = row["customer_tags"]
+    customer = CustomerView(
+        id=int(row["customer_id"]),
+        name=row["customer_name"] or row.get("display_name"),
+        language=row["customer_language"],
+        tags=tuple(json.loads(tags) if isinstance(tags, str) else tags or ()),
+        notes=row["customer_notes"],
+        ai_enabled=bool(row["customer_ai_enabled"]),
+    )
+    return ConversationView(
+        id=int(row["id"]),
+        customer=customer,
+        address=ChannelAddress(
+            ChannelKind(row["channel"]), row["external_user_id"], row["chat_id"]
+        ),
+        language=row["language"],
+        language_hint=row["language_hint"],
+        ai_enabled=bool(row["ai_enabled"]),
+        handoff=HandoffState(row["handoff"]),
+        open_ticket=ticket_from_row(row) if row["ticket_id"] is not None else None,
+        service_ai_enabled=row.get("service_ai") != "false",
+        rating_ticket_id=row.get("rating_ticket_id"),
+    )
+
+
+def ticket_from_row(row: dict[str, Any]) -> TicketView:
+    opened_at = sql.py_time(row["opened_at"])
+    assert opened_at is not None
+    return TicketView(
+        id=int(row["ticket_id"]),
+        conversation_id=int(row["id"]),
+        customer_id=int(row["customer_id"]),
+        status=TicketStatus(row["ticket_status"]),
+        priority=TicketPriority(row["ticket_priority"]),
+        category=row["ticket_category"],
+        subject=row["ticket_subject"],
+        assignee_id=row["assignee_id"],
+        automation_level=AutomationLevel(row["automation_level"]),
+        opened_at=opened_at,
+        first_response_at=sql.py_time(row["first_response_at"]),
+        resolved_at=sql.py_time(row["resolved_at"]),
+        closed_at=sql.py_time(row["closed_at"]),
+        resolution=row["resolution"],
+        satisfaction=row["satisfaction"],
     )

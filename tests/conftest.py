@@ -10,11 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.config import Settings, load_settings
+from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import running as running_fake_telegram
 from tests.postgres import create_database, private_cluster, server_binaries
+from tests.telegram_updates import ADMIN_ID, AGENTS_CHAT
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -104,3 +109,54 @@ def postgres_server() -> Iterator[str]:
 def postgres_url(postgres_server: str) -> str:
     """A fresh, empty database for one test."""
     return create_database(postgres_server, f"t_{uuid.uuid4().hex[:12]}")
+
+
+WEBHOOK_SECRET = "test-webhook-secret_1"
+
+
+@dataclass
+class TelegramWorld:
+    """The app with Telegram configured against a fake Bot API, and ways to poke it."""
+
+    server: LiveServer
+    fake: FakeTelegram
+    session: aiohttp.ClientSession
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.server.runtime
+
+    async def post(
+        self, update: dict[str, Any], *, secret: str | None = WEBHOOK_SECRET
+    ) -> aiohttp.ClientResponse:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        async with self.session.post(
+            f"{self.server.url}/telegram/webhook", json=update, headers=headers
+        ) as response:
+            await response.read()
+            return response
+
+
+def telegram_overrides(api_url: str, **extra: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "telegram_token": TELEGRAM_TOKEN,
+        "telegram_webhook_secret": WEBHOOK_SECRET,
+        "telegram_api_url": api_url,
+        "telegram_agent_chat_id": AGENTS_CHAT,
+        "telegram_admin_ids": str(ADMIN_ID),
+        "telegram_chat_messages_per_second": 0,
+        "telegram_group_messages_per_minute": 0,
+    }
+    values.update(extra)
+    return values
+
+
+@pytest.fixture
+async def telegram(make_settings: SettingsFactory) -> AsyncIterator[TelegramWorld]:
+    """Helpline with a Telegram bot and an agents' chat, both served by a fake Bot API."""
+    async with (
+        running_fake_telegram() as (fake, api_url),
+        aiohttp.ClientSession() as session,
+        _serve(make_settings(**telegram_overrides(api_url))) as server,
+    ):
+        yield TelegramWorld(server, fake, session)

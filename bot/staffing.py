@@ -1,0 +1,334 @@
+"""What staff do: reply to customers from their topic, and act on tickets.
+
+One code path for every surface: a slash command in the agents' chat, a button under a
+handoff, `helpline cmd` on the command line. Each action is one store transaction (the
+ticket, its history, the note staff see in the topic, what the customer is told) and then
+goes out through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.desk import AgentView, AiScope, DeskReply, StaffMessage, StaffStore, TicketChange
+from bot.errors import CommandError
+from bot.outbox import Outbox
+from bot.texts import Text, render
+from bot.types import (
+    Attachment,
+    Button,
+    ConversationStore,
+    HandoffState,
+    OutboundReply,
+    SenderKind,
+    StaffEvent,
+    TicketPriority,
+    TicketStatus,
+    TicketView,
+)
+
+log = logging.getLogger(__name__)
+
+COMMAND_PREFIX = "/"
+RATING_SCALE = range(1, 6)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRequest:
+    """A staff command to run: who typed it, where, and the text."""
+
+    text: str
+    agent: AgentView
+    topic_id: str | None
+    service: StaffService
+
+
+CommandRunner = Callable[[CommandRequest], Awaitable[str]]
+
+
+def rating_buttons(ticket_id: int) -> tuple[Button, ...]:
+    return tuple(Button(str(score), f"rate:{ticket_id}:{score}") for score in RATING_SCALE)
+
+
+class StaffService:
+    def __init__(
+        self,
+        *,
+        store: StaffStore,
+        conversations: ConversationStore,
+        outbox: Outbox,
+        owner: str,
+        tell_customer_on_assign: bool,
+    ) -> None:
+        self._store = store
+        self._conversations = conversations
+        self._outbox = outbox
+        self._owner = owner
+        self._tell_on_assign = tell_customer_on_assign
+        self.commands: CommandRunner | None = None
+
+    @property
+    def store(self) -> StaffStore:
+        return self._store
+
+    async def handle(self, message: StaffMessage, reply: DeskReply) -> None:
+        """A staff member wrote in the agents' chat (or pressed a button there)."""
+        agent = await self._store.agent_for(message.sender)
+        if message.text.lstrip().startswith(COMMAND_PREFIX):
+            if self.commands is None:
+                await reply("Staff commands are not available.")
+                return
+            request = CommandRequest(message.text.strip(), agent, message.topic_id, self)
+            await reply(await self.commands(request))
+            return
+        if message.topic_id is None:
+            return  # chatter in the general chat is for people, not for customers
+        customer_id = await self._store.customer_for_topic(message.topic_id)
+        if customer_id is None:
+            return  # a topic Helpline did not open
+        conversation_id = await self._store.latest_conversation(customer_id)
+        if conversation_id is None:
+            return
+        await self.reply_to_customer(
+            conversation_id,
+            agent,
+            message.text,
+            attachments=message.attachments,
+            source_message_id=message.source_message_id,
+            mirror=False,
+        )
+
+    async def reply_to_customer(
+        self,
+        conversation_id: int,
+        agent: AgentView,
+        text: str,
+        *,
+        attachments: tuple[Attachment, ...] = (),
+        source_message_id: str | None = None,
+        mirror: bool = True,
+    ) -> TicketView | None:
+        """An agent's answer: stored, owed to the customer, and the ticket taken if unowned."""
+        reply = OutboundReply(
+            text,
+            sender_kind=SenderKind.AGENT,
+            author_name=agent.display_name,
+            attachments=attachments,
+        )
+        result = await self._store.agent_reply(
+            conversation_id,
+            agent=agent,
+            reply=reply,
+            source_message_id=source_message_id,
+            mirror=mirror,
+            lease_owner=self._owner,
+        )
+        if result is None:
+            return None
+        self._outbox.send_now(result.deliveries)
+        return result.ticket
+
+    # Tickets -----------------------------------------------------------------------------
+
+    async def ticket(self, number: int | None, topic_id: str | None) -> TicketView:
+        """The ticket a command means: `#N`, else the topic's current (or latest) ticket."""
+        if number is not None:
+            found = await self._store.ticket(number)
+            if found is None:
+                raise CommandError(f"There is no ticket #{number}.")
+            return found
+        if topic_id is None:
+            raise CommandError("Name the ticket (#N) or use the command in its topic.")
+        customer_id = await self._store.customer_for_topic(topic_id)
+        conversation_id = (
+            await self._store.latest_conversation(customer_id) if customer_id else None
+        )
+        if conversation_id is None:
+            raise CommandError("This topic belongs to no customer; name the ticket (#N).")
+        found = await self._store.active_ticket(conversation_id)
+        found = found or await self._store.latest_ticket(conversation_id)
+        if found is None:
+            raise CommandError("This customer has no ticket yet.")
+        return found
+
+    async def assign(self, ticket: TicketView, agent: AgentView, *, by: AgentView) -> TicketView:
+        _require_active(ticket)
+        replies: tuple[OutboundReply, ...] = ()
+        if self._tell_on_assign and ticket.assignee_id != agent.id:
+            language = await self._language(ticket)
+            replies = (
+                OutboundReply(render(Text.AGENT_ASSIGNED, language, agent=agent.display_name)),
+            )
+        who = "themselves" if agent.id == by.id else agent.mention
+        return await self._change(
+            ticket,
+            TicketChange(
+                event=StaffEvent.ASSIGNED,
+                summary=f"#{ticket.number} assigned to {who} by {by.mention}",
+                assignee_id=agent.id,
+                status=TicketStatus.IN_PROGRESS if ticket.status is TicketStatus.OPEN else None,
+                handoff=HandoffState.WITH_PERSON,
+                customer_replies=replies,
+            ),
+            by,
+        )
+
+    async def unassign(self, ticket: TicketView, *, by: AgentView) -> TicketView:
+        _require_active(ticket)
+        if ticket.assignee_id is None:
+            raise CommandError(f"#{ticket.number} has no assignee.")
+        return await self._change(
+            ticket,
+            TicketChange(
+                event=StaffEvent.ASSIGNED,
+                summary=f"#{ticket.number} unassigned by {by.mention}; waiting for an agent",
+                assignee_id=None,
+                status=TicketStatus.OPEN,
+                handoff=HandoffState.WAITING,
+            ),
+            by,
+        )
+
+    async def close(
+        self, ticket: TicketView, *, resolution: str | None, by: AgentView | None
+    ) -> TicketView:
+        """Close the ticket, give the conversation back to the bot, ask for a rating."""
+        _require_active(ticket)
+        language = await self._language(ticket)
+        replies = (
+            OutboundReply(render(Text.TICKET_CLOSED, language)),
+            OutboundReply(
+                render(Text.RATING_QUESTION, language), buttons=rating_buttons(ticket.id)
+            ),
+        )
+        who = f" by {by.mention}" if by else ""
+        summary = f"#{ticket.number} closed{who}" + (f": {resolution}" if resolution else "")
+        return await self._change(
+            ticket,
+            TicketChange(
+                event=StaffEvent.CLOSED,
+                summary=summary,
+                status=TicketStatus.CLOSED,
+                resolution=resolution,
+                handoff=HandoffState.BOT,
+                customer_replies=replies,
+                rating_requested=True,
+            ),
+            by,
+        )
+
+    async def cancel(self, ticket: TicketView, *, by: AgentView) -> TicketView:
+        _require_active(ticket)
+        return await self._change(
+            ticket,
+            TicketChange(
+                event=StaffEvent.CLOSED,
+                summary=f"#{ticket.number} cancelled by {by.mention}",
+                status=TicketStatus.CANCELLED,
+                handoff=HandoffState.BOT,
+            ),
+            by,
+        )
+
+    async def reopen(self, ticket: TicketView, *, by: AgentView) -> TicketView:
+        if ticket.status.is_active:
+            raise CommandError(f"#{ticket.number} is still {ticket.status.value}.")
+        current = await self._store.active_ticket(ticket.conversation_id)
+        if current is not None:
+            raise CommandError(
+                f"This customer already has an active ticket, #{current.number}; use that one."
+            )
+        assigned = ticket.assignee_id is not None
+        return await self._change(
+            ticket,
+            TicketChange(
+                event=StaffEvent.REOPENED,
+                summary=f"#{ticket.number} reopened by {by.mention}",
+                status=TicketStatus.IN_PROGRESS if assigned else TicketStatus.OPEN,
+                handoff=HandoffState.WITH_PERSON if assigned else HandoffState.WAITING,
+            ),
+            by,
+        )
+
+    async def set_status(
+        self, ticket: TicketView, status: TicketStatus, *, by: AgentView
+    ) -> TicketView:
+        if status is TicketStatus.CLOSED:
+            return await self.close(ticket, resolution=None, by=by)
+        if status is TicketStatus.CANCELLED:
+            return await self.cancel(ticket, by=by)
+        if status.is_active and not ticket.status.is_active:
+            ticket = await self.reopen(ticket, by=by)
+        if status is ticket.status:
+            raise CommandError(f"#{ticket.number} is already {status.value}.")
+        handoff = HandoffState.BOT if status is TicketStatus.RESOLVED else None
+        return await self._change(
+            ticket,
+            TicketChange(
+                event=StaffEvent.STATUS,
+                summary=f"#{ticket.number} is now {status.value} ({by.mention})",
+                status=status,
+                handoff=handoff,
+            ),
+            by,
+        )
+
+    async def set_priority(
+        self, ticket: TicketView, priority: TicketPriority, *, by: AgentView
+    ) -> TicketView:
+        if priority is ticket.priority:
+            raise CommandError(f"#{ticket.number} already has {priority.value} priority.")
+        return await self._change(
+            ticket,
+            TicketChange(
+                event=StaffEvent.PRIORITY,
+                summary=f"#{ticket.number} priority {ticket.priority.value} → {priority.value} "
+                f"({by.mention})",
+                priority=priority,
+            ),
+            by,
+        )
+
+    async def note(self, ticket: TicketView, text: str, *, by: AgentView) -> TicketView:
+        if not text.strip():
+            raise CommandError("A note needs some text.")
+        return await self._change(
+            ticket,
+            TicketChange(event=StaffEvent.NOTE, summary=text.strip(), private=True),
+            by,
+        )
+
+    async def set_ai(
+        self, scope: AiScope, enabled: bool, *, ticket: TicketView | None, by: AgentView
+    ) -> str:
+        """Switch automatic answers on or off; returns the line staff are shown."""
+        state = "on" if enabled else "off"
+        if scope is AiScope.ALL:
+            await self._store.set_ai(scope, conversation_id=None, enabled=enabled)
+            log.info("AI replies switched %s for the whole service by agent %d", state, by.id)
+            return f"AI replies are {state} for everyone."
+        if ticket is None:
+            raise CommandError("Name the ticket (#N) or use the command in its topic.")
+        await self._store.set_ai(scope, conversation_id=ticket.conversation_id, enabled=enabled)
+        what = "this customer" if scope is AiScope.CUSTOMER else "this conversation"
+        summary = f"AI replies {state} for {what} ({by.mention})"
+        await self._change(ticket, TicketChange(event=StaffEvent.AI, summary=summary), by)
+        return summary
+
+    async def _change(
+        self, ticket: TicketView, change: TicketChange, by: AgentView | None
+    ) -> TicketView:
+        result = await self._store.change_ticket(ticket.id, change, by=by, lease_owner=self._owner)
+        self._outbox.send_now(result.deliveries)
+        return result.ticket
+
+    async def _language(self, ticket: TicketView) -> str | None:
+        conversation = await self._conversations.load_conversation(ticket.conversation_id)
+        return conversation.language or conversation.customer.language
+
+
+def _require_active(ticket: TicketView) -> None:
+    if not ticket.status.is_active:
+        raise CommandError(f"#{ticket.number} is already {ticket.status.value}.")

@@ -1,0 +1,154 @@
+"""The agents' chat: a Telegram forum supergroup with one topic per customer.
+
+Implements `bot.desk.StaffDesk`. The topic is found or created through the stored mapping
+(creation claimed in the database first, so a backlog never opens two topics), reopened
+and renamed when the customer comes back with a new ticket, and closed with the ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
+from aiogram.types import Message
+
+from bot.chunks import merge_texts
+from bot.desk import TopicStore, topic_name
+from bot.errors import DeliveryFailed
+from bot.types import StaffEvent, StaffPost
+from channels.telegram.errors import CHANNEL, delivery_failure, topic_gone
+from channels.telegram.media import send_attachment, sendable
+from channels.telegram.pacing import Pacer
+from channels.telegram.render import CAPTION_LIMIT, MESSAGE_LIMIT, keyboard, post_text
+
+log = logging.getLogger(__name__)
+
+CLAIM_RETRY_SECONDS = 2.0
+HANDOFF_MEDIA = 5
+
+
+class TelegramDesk:
+    def __init__(
+        self, *, bot: Bot, chat_id: int, topics: TopicStore, pacer: Pacer, claimant: str
+    ) -> None:
+        self._bot = bot
+        self._chat_id = chat_id
+        self._topics = topics
+        self._pacer = pacer
+        self._claimant = claimant
+
+    @property
+    def chat_id(self) -> int:
+        return self._chat_id
+
+    async def pace(self) -> None:
+        await self._pacer.group_ready()
+
+    async def post(self, posts: Sequence[StaffPost]) -> str | None:
+        try:
+            return await self._post(posts)
+        except TelegramAPIError as exc:
+            if not topic_gone(exc):
+                raise self._failure(exc) from exc
+            log.warning("topic of customer %d is gone; opening a new one", posts[0].customer_id)
+            await self._topics.release(posts[0].customer_id)
+            try:
+                return await self._post(posts)
+            except TelegramAPIError as again:
+                raise self._failure(again) from again
+
+    async def _post(self, posts: Sequence[StaffPost]) -> str | None:
+        first, last = posts[0], posts[-1]
+        thread = await self._thread_for(first)
+        sent: Message | None = None
+        media = [a for post in posts for a in post.attachments if sendable(a)]
+        if first.event is StaffEvent.HANDOFF:  # show the files the customer sent before
+            shared = [a for m in first.recent for a in m.attachments if sendable(a)]
+            media.extend(shared[-HANDOFF_MEDIA:])
+        texts = [post_text(post) for post in posts]
+        if len(posts) == 1 and len(media) == 1 and len(texts[0]) <= CAPTION_LIMIT:
+            await self._pacer.group_send()
+            sent = await send_attachment(
+                self._bot, self._chat_id, media[0], thread_id=thread, caption=texts[0]
+            )
+            media = []
+        else:
+            chunks = merge_texts(texts, MESSAGE_LIMIT)
+            for index, chunk in enumerate(chunks):
+                await self._pacer.group_send()
+                markup = keyboard(last.buttons) if index == len(chunks) - 1 else None
+                sent = await self._bot.send_message(
+                    self._chat_id,
+                    chunk,
+                    message_thread_id=thread,
+                    parse_mode="HTML",
+                    reply_markup=markup,
+                )
+        for attachment in media:
+            await self._pacer.group_send()
+            sent = await send_attachment(self._bot, self._chat_id, attachment, thread_id=thread)
+        if last.event is StaffEvent.CLOSED and last.ticket and not last.ticket.status.is_active:
+            await self._close_topic(last.customer_id, thread)
+        return str(sent.message_id) if sent is not None else None
+
+    async def _thread_for(self, post: StaffPost) -> int:
+        """The customer's topic: reused, reopened and renamed, or created once."""
+        number = post.ticket.number if post.ticket else None
+        name = topic_name(number, post.customer_name, post.channel)
+        topic = await self._topics.topic(post.customer_id)
+        if topic is not None and topic.thread_id is not None:
+            thread = int(topic.thread_id)
+            if topic.closed and post.event is not StaffEvent.CLOSED:
+                await self._reopen(post.customer_id, thread, name)
+            elif post.event is StaffEvent.HANDOFF and topic.name != name:
+                await self._rename(post.customer_id, thread, name)
+            return thread
+        claimed = await self._topics.claim(
+            post.customer_id, chat_id=str(self._chat_id), claimant=self._claimant
+        )
+        if not claimed:
+            raise DeliveryFailed(
+                CHANNEL, "another process is opening this topic", retry_after=CLAIM_RETRY_SECONDS
+            )
+        await self._pacer.topic_create()
+        try:
+            created = await self._bot.create_forum_topic(self._chat_id, name)
+        except TelegramAPIError:
+            await self._topics.release(post.customer_id)
+            raise
+        thread_id = created.message_thread_id
+        await self._topics.created(post.customer_id, thread_id=str(thread_id), name=name)
+        log.info("opened topic %d for customer %d", thread_id, post.customer_id)
+        return thread_id
+
+    async def _reopen(self, customer_id: int, thread: int, name: str) -> None:
+        try:
+            await self._bot.reopen_forum_topic(self._chat_id, thread)
+        except TelegramBadRequest as exc:
+            if "topic_not_modified" not in exc.message.lower():
+                raise
+        await self._rename(customer_id, thread, name)
+        await self._topics.set_state(customer_id, closed=False, name=name)
+
+    async def _rename(self, customer_id: int, thread: int, name: str) -> None:
+        try:
+            await self._bot.edit_forum_topic(self._chat_id, thread, name=name)
+        except TelegramBadRequest as exc:
+            if "topic_not_modified" not in exc.message.lower():
+                raise
+        await self._topics.set_state(customer_id, closed=False, name=name)
+
+    async def _close_topic(self, customer_id: int, thread: int) -> None:
+        try:
+            await self._bot.close_forum_topic(self._chat_id, thread)
+        except TelegramBadRequest as exc:
+            if "topic_not_modified" not in exc.message.lower():
+                raise
+        await self._topics.set_state(customer_id, closed=True)
+
+    def _failure(self, exc: TelegramAPIError) -> DeliveryFailed:
+        if isinstance(exc, TelegramRetryAfter):
+            self._pacer.pause(float(exc.retry_after))
+        return delivery_failure(exc)
