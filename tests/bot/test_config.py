@@ -82,3 +82,20 @@ def test_the_cli_reports_bad_config_without_a_traceback(
     err = capsys.readouterr().err
     assert "Invalid configuration" in err and "HELPLINE_PORT" in err
     assert "Traceback" not in err
+
+
+def test_telegram_settings_are_checked_together() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(telegram_token="123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    assert "HELPLINE_TELEGRAM_WEBHOOK_SECRET is required in webhook mode" in str(raised.value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(telegram_token="not-a-token", telegram_admin_ids="12,abc")
+    problems = raised.value.problems
+    assert any(p.startswith("HELPLINE_TELEGRAM_TOKEN") for p in problems)
+    assert any(p.startswith("HELPLINE_TELEGRAM_ADMIN_IDS") for p in problems)
+    assert "not-a-token" not in str(raised.value)
+    polling = load_settings(
+        telegram_token="123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZ", telegram_mode="polling"
+    )
+    assert polling.telegram_webhook_secret is None
+    assert "ABCDEFGHIJ" not in repr(polling)

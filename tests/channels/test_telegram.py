@@ -318,3 +318,13 @@ async def test_a_throttled_group_merges_posts_and_drops_none(
     assert len(delivered) < backlog + 1
     for n in range(backlog):
         assert sum(f"follow-up number {n}" in c.text for c in delivered[1:]) == 1
+
+
+async def test_an_agents_photo_reaches_the_telegram_customer(telegram: TelegramWorld) -> None:
+    thread = await hand_off(telegram)
+    photo = [{"file_id": "agent-photo", "file_unique_id": "a", "width": 640, "height": 480}]
+    await telegram.post(agent_message(None, thread_id=thread, photo=photo, caption="Like this"))
+    await telegram.fake.wait_for(lambda f: f.methods("sendPhoto"))
+    sent = telegram.fake.methods("sendPhoto")[-1]
+    assert (sent.chat_id, sent.params["photo"]) == (CUSTOMER, "agent-photo")
+    assert "Like this" in to_customer(telegram)[-2]

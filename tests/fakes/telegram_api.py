@@ -106,6 +106,9 @@ class FakeTelegram:
     enforce_limits: bool = False
     """Answer 429 when a limit is exceeded, as Telegram does (otherwise only record it)."""
     delay: float = 0.0
+    on_call: Any = None
+    """Called with each `Call` as it arrives (the benchmark's stopwatch)."""
+    keep_calls: bool = True
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _changed: asyncio.Condition | None = None
@@ -193,7 +196,11 @@ class FakeTelegram:
                 failure = Failure(method, 429, f"Too Many Requests: {exceeded}", 1)
             elif exceeded:
                 self.violations.append(exceeded)
-        self.calls.append(Call(method, params, now, failure.status if failure else 200))
+        call = Call(method, params, now, failure.status if failure else 200)
+        if self.keep_calls:
+            self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
         async with changed:
             changed.notify_all()
         if failure is not None:
