@@ -1,8 +1,8 @@
 """Language detection on short support messages: accuracy, speed and memory.
 
 Runs `bot.language.LanguageDetector` over `benchmarks/data/short_messages.jsonl`
-(2-8 word chat messages in en, de, ru, zh, fr, es; plus a held-out set) with no hint and no earlier language,
-then checks that content-free replies keep a conversation's language.
+(2-8 word chat messages in en, de, ru, zh, fr, es; plus a held-out set) with no hint
+and no earlier language, then checks that content-free replies keep a conversation's language.
 
     .venv/bin/python -m benchmarks.language_detection [--rounds 3]
 
