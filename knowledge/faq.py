@@ -101,6 +101,11 @@ class FaqMatcher:
         return self._faq_ids
 
     @property
+    def semantic(self) -> bool:
+        """True when embedding similarity is blended in."""
+        return self._semantic is not None
+
+    @property
     def entries(self) -> list[FaqEntry]:
         """Every language version, in index order."""
         return [version.entry for version in self._versions]

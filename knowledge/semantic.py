@@ -134,3 +134,52 @@ class SemanticIndex:
         """Calibrated like `knowledge.confidence`, for blended scores."""
         z = SLOPE_SCORE * score + SLOPE_LEAD * calibration.lead(score, rival) + INTERCEPT
         return explained / (1.0 + math.exp(-z)) if z > -500 else 0.0
+
+
+class VectorRecord(Protocol):
+    """Stored vectors of one FAQ version (`storage.faq.StoredVectors` is one)."""
+
+    @property
+    def faq_id(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+    @property
+    def dimensions(self) -> int: ...
+    @property
+    def data(self) -> bytes: ...
+
+
+def pack(matrix: Matrix) -> bytes:
+    """Row vectors as stored: float32, little-endian."""
+    import numpy as np
+
+    return np.ascontiguousarray(matrix, dtype="<f4").tobytes()
+
+
+def unpack(data: bytes, dimensions: int) -> Matrix:
+    import numpy as np
+
+    return np.frombuffer(data, dtype="<f4").reshape(-1, dimensions).astype(np.float32)
+
+
+def current_vectors(
+    entries: Sequence[FaqEntry], records: Sequence[VectorRecord]
+) -> tuple[dict[tuple[str, str], Matrix], list[FaqEntry]]:
+    """Stored vectors that still fit their entry's texts, and the entries that have none."""
+    by_key = {(record.faq_id, record.language): record for record in records}
+    found: dict[tuple[str, str], Matrix] = {}
+    missing: list[FaqEntry] = []
+    for entry in entries:
+        texts = row_texts(entry)
+        record = by_key.get((entry.faq_id, entry.language))
+        if record is None or record.digest != texts_digest(texts):
+            missing.append(entry)
+            continue
+        matrix = unpack(record.data, record.dimensions)
+        if len(matrix) != len(texts):
+            missing.append(entry)
+            continue
+        found[(entry.faq_id, entry.language)] = matrix
+    return found, missing
