@@ -53,7 +53,8 @@ class ConceptEmbedder:
                 rows[row, column] += sum(
                     w in words or (w in joined and not w.isascii()) for w in synonyms
                 )
-        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        unit: Matrix = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+        return unit
 
     def embed_passages(self, texts: Sequence[str]) -> Matrix:
         return self.embed_queries(texts)
