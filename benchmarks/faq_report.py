@@ -7,6 +7,7 @@ measured in-process as well, and at 10,000 FAQ rows. `--calibration` re-checks t
 confidence calibration and the default threshold documented in `knowledge/faq.py`.
 
     .venv/bin/python -m benchmarks.faq_report [--pack DIR] [--calibration] [--embeddings]
+        [--only NAME]
 
 `--embeddings` blends in the local model of the embeddings extra (the pack FAQs' vectors
 are computed once and cached under benchmarks/results/embeddings/; the first run takes
@@ -180,6 +181,7 @@ def ten_thousand_rows(pack: Path) -> list[tuple[str, list[FaqEntry]]]:
 
 
 EMBEDDINGS = False
+ONLY = ""
 
 
 def default_threshold() -> float:
@@ -194,6 +196,8 @@ def report(pack: Path) -> None:
     print(head.replace("@0.44", f"@{default_threshold():.2f}"))
     print("-" * len(head))
     for setup in SETUPS:
+        if ONLY and ONLY.casefold() not in setup.name.casefold():
+            continue
         result = run_eval(pack, setup, evaluator)
         m, d, timing = result["metrics"], result["default"], result["timing"]
         start = time.perf_counter()
@@ -210,7 +214,7 @@ def report(pack: Path) -> None:
     print("\ncombined/in_acc/oos_rec/prec/top1 at T chosen by eval.py --calib on the same")
     print(f"validation queries; @{default_threshold():.2f}: at the built-in default threshold.")
     print("p50/p99: in-process ms per best_match; pipe p50: eval.py stream mode, incl. IPC.\n")
-    if EMBEDDINGS:
+    if EMBEDDINGS or ONLY:
         return
     texts = [q["text"] for q in queries_of(pack, Setup("", "", (*CLINC_ALL[:1], *BANK_OOS)))]
     for label, entries in ten_thousand_rows(pack):

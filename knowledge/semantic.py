@@ -8,8 +8,11 @@ product. A version's semantic score mirrors the lexical one: its best row and it
 centroid. Embedding cosines of e5 models sit in a narrow band (unrelated texts ~0.75,
 paraphrases ~0.9), so they are rescaled from `SEMANTIC_FLOOR` up before blending.
 
-Calibration (the blended score has its own): same recipe and sets as
-`knowledge.confidence`, with the embeddings of the bundled model.
+Calibration (the blended score has its own): the recipe of `knowledge.confidence`, with
+the bundled model, fitted on the xSID validation sets (en, de, zh, and the English FAQ
+with German and Chinese customers) and the sample-FAQ probe set. With embeddings the
+lead carries nearly all the information; the blended score itself adds none. CLINC150 and
+BANKING77 are not in this fit yet: their 30,000 rows take about an hour to embed here.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ SEMANTIC_FLOOR = 0.75
 BEST_ROW_WEIGHT = 0.6
 """Share of a version's best row in its semantic score; the rest is its centroid."""
 CANDIDATES = 32
-SLOPE_SCORE = 9.0
-SLOPE_LEAD = 6.0
-INTERCEPT = -6.0
+SLOPE_SCORE = -0.357
+SLOPE_LEAD = 17.033
+INTERCEPT = -2.291
 DEFAULT_MIN_SCORE = 0.5
+"""Mean answer precision 0.93 over the calibration sets (0.45: 0.92; 0.40: 0.91)."""
 
 
 class Embedder(Protocol):
