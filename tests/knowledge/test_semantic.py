@@ -53,6 +53,7 @@ class ConceptEmbedder:
                 rows[row, column] += sum(
                     w in words or (w in joined and not w.isascii()) for w in synonyms
                 )
+        rows[rows[:, :-1].max(axis=1) < 1.0, -1] = 1.0  # no concept: points elsewhere
         unit: Matrix = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
         return unit
 
