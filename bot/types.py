@@ -259,8 +259,35 @@ class FaqEntry:
 
 @dataclass(frozen=True, slots=True)
 class FaqMatch:
+    """An FAQ entry found for a question; `score` is a calibrated confidence in [0, 1]."""
+
     entry: FaqEntry
     score: float
+    requested_language: str | None = None
+    """The customer's language asked for; `entry` is in it whenever the FAQ has that version."""
+
+    @property
+    def needs_translation(self) -> bool:
+        """The FAQ has no version in the customer's language: `entry` is another one."""
+        return (
+            self.requested_language is not None and self.entry.language != self.requested_language
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A piece of an imported document, found for a question (grounding for the LLM)."""
+
+    document: str
+    """The document's name as imported (its file name), unique in the knowledge base."""
+    title: str
+    """The document's title and the headings above this passage, joined with " › "."""
+    text: str
+    score: float
+    """Similarity to the question in [0, 1]; only comparable within one search."""
+    language: str | None = None
+    position: int = 0
+    """The passage's number within its document, from 0."""
 
 
 class StaffPostKind(StrEnum):
@@ -434,6 +461,12 @@ class KnowledgeSearch(Protocol):
     def best_match(self, question: str, language: str | None) -> FaqMatch | None: ...
 
     def search(self, question: str, language: str | None, *, limit: int) -> list[FaqMatch]: ...
+
+
+class DocumentSearch(Protocol):
+    """Passages of imported documents that may answer a question, best first."""
+
+    def search_passages(self, query: str, language: str | None, *, limit: int) -> list[Passage]: ...
 
 
 class ChannelAdapter(Protocol):

@@ -1,31 +1,29 @@
-"""FaqMatcher: answer from the FAQ when a lexical match is clearly good, else decline.
+"""FaqMatcher: answer from the FAQ when a match is clearly good, else decline.
 
 Every question and paraphrase of every language version is one row of a `RowIndex`;
 each version with several rows is also indexed as one pooled text (its centroid, in
 effect). A version scores 0.6 × the mean of its best three rows + 0.4 × its pooled
 text: one lucky paraphrase is weaker evidence than several. An FAQ entry scores its
-best version. The confidence is a logistic function of that score plus the winner's
-relative lead over the runner-up, `(score - runner_up) / (score + 0.1)`; a relative lead
-keeps one threshold usable for FAQs with one paraphrase per entry or a hundred.
+best version. With a `SemanticIndex` (the embeddings extra), that lexical score is
+blended with the embedding similarity of the message to each version. The confidence
+(`knowledge.confidence`) turns the winner's score, its lead over the runner-up and the
+share of the message it explains into one number that a single threshold declines on.
 
-Calibration, on the validation queries of the FAQ pack (CLINC150 val + train OOS and
-BANKING77-OOS val, each with full and 5-paraphrase FAQs, xSID en/de/zh; sets weighted
-equally, in- and out-of-scope balanced): a logistic regression of "the top answer is
-right" on `score + lead` gave slope 5.36 and centre 0.600. The mean `combined` over the
-seven sets peaks at threshold 0.38 (0.669) and is flat to 0.44 (0.661), where the mean
-answer precision first reaches 0.85 and fewer unrelated questions get an answer, so the
-default is 0.44. `benchmarks/faq_report.py --calibration` re-checks this on current code.
+A match carries the version in the customer's language when the entry has one;
+otherwise the version that matched, and `FaqMatch.needs_translation` tells the caller
+(the LLM layer translates it, or the answer goes out as written).
 """
 
 from __future__ import annotations
 
 import heapq
-import math
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from bot.types import FaqEntry, FaqMatch
-from knowledge.index import RowIndex
+from knowledge import confidence as calibration
+from knowledge.index import QueryTerms, RowIndex, query_terms
+from knowledge.semantic import SemanticIndex
 from knowledge.text import char_features, tokenize, word_features
 
 CHAR_WEIGHT = 0.8
@@ -36,11 +34,7 @@ ROWS_WEIGHT = 0.6
 CANDIDATE_ROWS = 96
 CANDIDATE_VERSIONS = 16
 RESCORED_VERSIONS = 8
-LEAD_DAMPING = 0.1
-"""Keeps a weak match's lead over an even weaker runner-up from looking decisive."""
-CONFIDENCE_SLOPE = 5.36
-CONFIDENCE_CENTER = 0.600
-DEFAULT_MIN_SCORE = 0.44
+DEFAULT_MIN_SCORE = calibration.DEFAULT_MIN_SCORE
 
 Features = tuple[list[str], list[str]]
 
@@ -49,6 +43,7 @@ Features = tuple[list[str], list[str]]
 class _Version:
     entry: FaqEntry
     rows: int
+    first_row: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +53,19 @@ class _Ranked:
     version: int
 
 
-def confidence(score: float, rival: float) -> float:
-    """Map a raw similarity and its relative lead over the rival entry into [0, 1]."""
-    lead = (score - rival) / (score + LEAD_DAMPING) if score > 0.0 else 0.0
-    z = CONFIDENCE_SLOPE * (score + lead - CONFIDENCE_CENTER)
-    return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
-
-
 class FaqMatcher:
     """Implements `bot.types.KnowledgeSearch` over a fixed list of FAQ entries."""
 
-    def __init__(self, entries: Sequence[FaqEntry], *, min_score: float | None = None) -> None:
-        self.min_score = DEFAULT_MIN_SCORE if min_score is None else min_score
+    def __init__(
+        self,
+        entries: Sequence[FaqEntry],
+        *,
+        min_score: float | None = None,
+        semantic: SemanticIndex | None = None,
+    ) -> None:
+        self._semantic = semantic
+        default = semantic.min_score if semantic is not None else DEFAULT_MIN_SCORE
+        self.min_score = default if min_score is None else min_score
         by_key: dict[tuple[str, str], FaqEntry] = {}
         for entry in entries:  # a repeated (faq_id, language) pair: the last one wins
             by_key[(entry.faq_id, entry.language)] = entry
@@ -83,7 +79,7 @@ class FaqMatcher:
         for key, entry in by_key.items():
             number = len(self._versions)
             features = [_features(text) for text in _row_texts(entry)]
-            self._versions.append(_Version(entry, len(features)))
+            self._versions.append(_Version(entry, len(features), len(rows)))
             self._by_language[key] = number
             rows.extend(features)
             self._row_version.extend([number] * len(features))
@@ -96,11 +92,23 @@ class FaqMatcher:
         self._rows = RowIndex(rows, char_weight=CHAR_WEIGHT)
         self._pooled = RowIndex(pooled, char_weight=CHAR_WEIGHT)
         self._faq_ids = len({faq_id for faq_id, _ in by_key})
+        if semantic is not None:
+            semantic.align([version.entry for version in self._versions])
 
     @property
     def size(self) -> int:
         """Number of distinct FAQ entries (faq_id), whatever their language versions."""
         return self._faq_ids
+
+    @property
+    def semantic(self) -> bool:
+        """True when embedding similarity is blended in."""
+        return self._semantic is not None
+
+    @property
+    def entries(self) -> list[FaqEntry]:
+        """Every language version, in index order."""
+        return [version.entry for version in self._versions]
 
     def best_match(self, question: str, language: str | None) -> FaqMatch | None:
         """The winning entry if its confidence reaches `min_score`; None means decline."""
@@ -110,8 +118,12 @@ class FaqMatcher:
         return None
 
     def search(self, question: str, language: str | None, *, limit: int) -> list[FaqMatch]:
-        """Entries ranked by confidence, one per faq_id, with no threshold applied."""
-        ranked = self._rank(question)
+        """Entries ranked by raw similarity, one per faq_id, with no threshold applied.
+
+        Each carries its confidence; a runner-up's is measured against the winner.
+        """
+        tokens = tokenize(question)
+        ranked = self._rank(question, tokens)
         if not ranked:
             return []
         best = ranked[0].score
@@ -119,48 +131,82 @@ class FaqMatcher:
         matches = []
         for item in ranked[:limit]:
             rival = runner_up if item is ranked[0] else best
-            entry = self._entry_for(item, language)
-            matches.append(FaqMatch(entry=entry, score=confidence(item.score, rival)))
+            explained = 1.0
+            if self._semantic is None or self._versions[item.version].entry.language == language:
+                # Lexical coverage says nothing about a match across languages.
+                explained = calibration.explained_share(tokens, self._known(item.version))
+            matches.append(
+                FaqMatch(
+                    entry=self._entry_for(item, language),
+                    score=self._confidence(item.score, rival, explained),
+                    requested_language=language,
+                )
+            )
         return matches
 
-    def _rank(self, question: str) -> list[_Ranked]:
+    def _confidence(self, score: float, rival: float, explained: float) -> float:
+        if self._semantic is not None:
+            return self._semantic.confidence(score, rival, explained)
+        return calibration.confidence(score, rival, explained)
+
+    def _rank(self, question: str, tokens: list[str]) -> list[_Ranked]:
         """FAQ entries by raw similarity, best first; an entry scores its best version."""
-        words, chars = _features(question)
+        values = self._version_scores(query_terms(word_features(tokens), char_features(tokens)))
+        if self._semantic is not None:
+            values = self._semantic.blend(question, values)
         best: dict[str, _Ranked] = {}
-        for number, value in self._version_scores(words, chars).items():
-            faq_id = self._versions[number].entry.faq_id
+        versions = self._versions
+        for number, value in values.items():
+            faq_id = versions[number].entry.faq_id
             current = best.get(faq_id)
             if current is None or value > current.score:
                 best[faq_id] = _Ranked(faq_id, value, number)
         return sorted(best.values(), key=lambda item: item.score, reverse=True)
 
-    def _version_scores(self, words: list[str], chars: list[str]) -> dict[int, float]:
+    def _version_scores(self, terms: QueryTerms) -> dict[int, float]:
         """Blend of a version's best rows and its pooled text, for versions worth scoring."""
         top: dict[int, list[float]] = {}
-        query = self._rows.query_vector(words, chars)
-        for row, score in self._rows.top_rows(query, CANDIDATE_ROWS):
-            scores = top.setdefault(self._row_version[row], [])
-            if len(scores) < TOP_ROWS:
+        row_version = self._row_version
+        for row, score in self._rows.top_rows(self._rows.weigh(terms), CANDIDATE_ROWS):
+            scores = top.get(row_version[row])
+            if scores is None:
+                top[row_version[row]] = [score]
+            elif len(scores) < TOP_ROWS:
                 scores.append(score)
         pooled: dict[int, float] = {}
         if len(self._pooled):
-            query = self._pooled.query_vector(words, chars)
+            query = self._pooled.weigh(terms)
+            pooled_version = self._pooled_version
             for row, score in self._pooled.top_rows(query, CANDIDATE_VERSIONS):
-                pooled[self._pooled_version[row]] = score
+                pooled[pooled_version[row]] = score
             # The leaders by rows must not lose their pooled part to candidate selection:
             # an underrated runner-up would inflate the winner's lead.
-            for number in heapq.nlargest(RESCORED_VERSIONS, top, key=lambda n: sum(top[n])):
-                pooled_row = self._pooled_row.get(number)
-                if pooled_row is not None and number not in pooled:
-                    pooled[number] = self._pooled.scores(query, [pooled_row])[0]
+            pooled_row = self._pooled_row
+            unscored = [n for n in top if n not in pooled and n in pooled_row]
+            if unscored:
+                leaders = heapq.nlargest(RESCORED_VERSIONS, top, key=lambda n: sum(top[n]))
+                missing = [
+                    (n, pooled_row[n]) for n in leaders if n not in pooled and n in pooled_row
+                ]
+                found = self._pooled.scores(query, [row for _, row in missing])
+                pooled.update(zip((number for number, _ in missing), found, strict=True))
         values: dict[int, float] = {}
+        versions = self._versions
+        rest = 1.0 - ROWS_WEIGHT
         for number in top.keys() | pooled.keys():
-            rows = self._versions[number].rows
-            scores = top.get(number, [])
-            best_rows = sum(scores) / min(TOP_ROWS, rows)
+            rows = versions[number].rows
+            scores = top.get(number) or []
+            best_rows = sum(scores) / (rows if rows < TOP_ROWS else TOP_ROWS)
             whole = pooled.get(number, 0.0) if rows > 1 else best_rows
-            values[number] = ROWS_WEIGHT * best_rows + (1.0 - ROWS_WEIGHT) * whole
+            values[number] = ROWS_WEIGHT * best_rows + rest * whole
         return values
+
+    def _known(self, number: int) -> Container[str]:
+        """Every feature of a version: its pooled text, or its only row."""
+        pooled_row = self._pooled_row.get(number)
+        if pooled_row is not None:
+            return self._pooled.features_of(pooled_row)
+        return self._rows.features_of(self._versions[number].first_row)
 
     def _entry_for(self, item: _Ranked, language: str | None) -> FaqEntry:
         """The customer's language version when there is one, else the one that matched."""

@@ -1,9 +1,11 @@
 """A TF-IDF row index that stays fast in pure Python at tens of thousands of rows.
 
 Scoring is a blend of two cosine similarities, char-trigram TF-IDF and word TF-IDF
-(sublinear tf, smoothed idf, L2 per family). A query has up to 64 features and a common
-trigram sits in thousands of rows, so walking posting lists row by row costs ~20 ms per
-query at 15,000 rows. Instead a query is answered in two steps:
+(sublinear tf, smoothed idf, L2 per family). When the query's posting lists are short
+(a small FAQ, or rare words), the exact scores are summed along them: a few hundred
+additions, ~20 µs. A query has up to 64 features, though, and a common trigram sits in
+thousands of rows of a large FAQ, where walking the posting lists costs ~20 ms per query
+at 15,000 rows. There a query is answered in two steps instead:
 
 1. Candidates: every feature has a bitset of the rows containing it (a Python int).
    The query's features are added, weighted by a 4-bit level, into bit-sliced counters
@@ -19,8 +21,9 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter, mul
 
@@ -32,6 +35,9 @@ _PRECOMPUTED_MIN_DF = 24
 """Features in fewer rows get their bitset built per query (cheap), saving memory."""
 MAX_QUERY_FEATURES = 64
 """A long message keeps its heaviest features only, which bounds the time per query."""
+EXACT_POSTINGS = 4096
+"""Queries whose posting lists hold fewer entries in all are scored along them exactly:
+below this, summing is cheaper than the bitset candidate selection (measured)."""
 
 
 _WEIGHTED_MIN_FEATURES = 64
@@ -58,6 +64,25 @@ class _Row:
         return [(f, self.char_scale) for f in self.chars] + [
             (f, self.word_scale) for f in self.words
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerms:
+    """A query's features with their sublinear term frequencies (1 + log tf), per family."""
+
+    words: dict[str, float]
+    chars: dict[str, float]
+
+
+def query_terms(words: Sequence[str], chars: Sequence[str]) -> QueryTerms:
+    return QueryTerms(_sublinear(words), _sublinear(chars))
+
+
+def _sublinear(features: Sequence[str]) -> dict[str, float]:
+    counts = Counter(features)
+    if len(counts) == len(features):
+        return dict.fromkeys(counts, 1.0)
+    return {f: 1.0 + math.log(n) for f, n in counts.items()}
 
 
 def _bitset(rows: Iterable[int], n_bytes: int) -> int:
@@ -96,12 +121,17 @@ class RowIndex:
         self._unseen_idf = math.log(1 + total) + 1.0
         self._rows = [self._row(words, chars) for words, chars in rows]
         postings: dict[str, list[int]] = {f: [] for f in df}
+        weights: dict[str, array[float]] = {f: array("d") for f in df}
         weight_sum: dict[str, float] = dict.fromkeys(df, 0.0)
         for number, row in enumerate(self._rows):
+            extra = dict(row.repeats)
             for feature, weight in row.features():
                 postings[feature].append(number)
+                weights[feature].append(weight + extra.get(feature, 0.0))
                 weight_sum[feature] += weight
         self._postings = {f: tuple(p) for f, p in postings.items()}
+        self._weights = weights
+        """Per feature, each posting's full row-side weight (sublinear tf × scale, no idf)."""
         self._typical = {f: weight_sum[f] / df[f] for f in df}
         """A feature's mean row-side scale where it occurs: what it adds to a typical row."""
         self._bitsets = {
@@ -130,29 +160,60 @@ class RowIndex:
 
     def query_vector(self, words: Sequence[str], chars: Sequence[str]) -> dict[str, float]:
         """Query weights with the row-side idf folded in: cosine = Σ q[f] × row scale."""
+        return self.weigh(query_terms(words, chars))
+
+    def weigh(self, terms: QueryTerms) -> dict[str, float]:
+        """`query_vector` from terms counted once for several indexes."""
         vector: dict[str, float] = {}
-        for tf, share in ((Counter(chars), self._char_weight), (Counter(words), self._word_weight)):
-            norm = _norm(tf, self._idf, self._unseen_idf)
-            if not norm or not share:
+        idf_of = self._idf.get
+        unseen = self._unseen_idf
+        for tf, share in ((terms.chars, self._char_weight), (terms.words, self._word_weight)):
+            if not tf or not share:
                 continue
-            for feature, n in tf.items():
-                idf = self._idf.get(feature)
+            known = [(f, t, idf_of(f)) for f, t in tf.items()]
+            norm = math.sqrt(
+                sum((t * (unseen if idf is None else idf)) ** 2 for _, t, idf in known)
+            )
+            for feature, t, idf in known:
                 if idf is not None:
-                    vector[feature] = (1.0 + math.log(n)) * idf * idf / norm
+                    vector[feature] = t * idf * idf / norm
         if len(vector) > MAX_QUERY_FEATURES:
             kept = heapq.nlargest(MAX_QUERY_FEATURES, vector.items(), key=itemgetter(1))
             vector = dict(kept)
         return vector
 
     def top_rows(self, query: dict[str, float], limit: int) -> list[tuple[int, float]]:
-        """The best `limit` candidate rows with their exact scores, best first."""
+        """The best `limit` rows with their exact scores, best first."""
         if not query or not self._size:
             return []
+        postings = self._postings
+        if sum(len(postings[f]) for f in query) <= EXACT_POSTINGS:
+            totals = self._summed(query)
+            if len(totals) > limit:
+                return heapq.nlargest(limit, totals.items(), key=itemgetter(1))
+            return sorted(totals.items(), key=itemgetter(1), reverse=True)
         candidates = self._candidates(query, limit) if self._size > limit else range(self._size)
         found = zip(candidates, self.scores(query, candidates), strict=True)
         scored = [item for item in found if item[1] > 0.0]
         scored.sort(key=itemgetter(1), reverse=True)
         return scored
+
+    def _summed(self, query: dict[str, float]) -> dict[int, float]:
+        """Exact scores of every row sharing a feature with the query, along the postings."""
+        postings, weights = self._postings, self._weights
+        totals: dict[int, float] = {}
+        get = totals.get
+        for feature, value in query.items():
+            for row, weight in zip(postings[feature], weights[feature]):  # noqa: B905
+                totals[row] = get(row, 0.0) + value * weight
+        return totals
+
+    def features_of(self, number: int) -> Container[str]:
+        """Every feature of one row, for membership tests."""
+        row = self._rows[number]
+        if row.weights is not None:
+            return row.weights.keys()
+        return frozenset(row.chars).union(row.words)
 
     def scores(self, query: dict[str, float], numbers: Iterable[int]) -> list[float]:
         """Exact blended cosines between a query vector and the given rows."""
@@ -226,10 +287,5 @@ def _add(planes: list[int], bits: int, level: int) -> None:
             planes.append(0)
 
 
-def _norm(tf: Counter[str], idf: dict[str, float], unseen: float | None = None) -> float:
-    total = 0.0
-    for feature, n in tf.items():
-        weight = idf.get(feature, unseen)
-        if weight is not None:
-            total += ((1.0 + math.log(n)) * weight) ** 2
-    return math.sqrt(total)
+def _norm(tf: Counter[str], idf: dict[str, float]) -> float:
+    return math.sqrt(sum(((1.0 + math.log(n)) * idf[f]) ** 2 for f, n in tf.items()))

@@ -131,7 +131,7 @@ def word_features(tokens: list[str]) -> list[str]:
 
 
 @lru_cache(maxsize=65536)
-def _word_grams(word: str) -> tuple[str, ...]:
+def word_grams(word: str) -> tuple[str, ...]:
     padded = f" {word} "
     grams = [padded[i : i + 3] for i in range(len(padded) - 2)]
     bare = strip_accents(word)
@@ -149,5 +149,5 @@ def char_features(tokens: list[str]) -> list[str]:
             features.extend(run)
             features.extend(run[i : i + 2] for i in range(len(run) - 1))
         else:
-            features.extend(_word_grams(run))
+            features.extend(word_grams(run))
     return features

@@ -17,6 +17,17 @@ IMPORT_SOURCE = "import"
 
 
 @dataclass(frozen=True, slots=True)
+class StoredVectors:
+    """Embedding vectors of one FAQ version as stored: float32, little-endian, row by row."""
+
+    faq_id: str
+    language: str
+    digest: str
+    dimensions: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class ImportSummary:
     created: int
     updated: int
@@ -74,9 +85,36 @@ class FaqStore:
     async def remove(self, faq_id: str) -> int:
         async with in_transaction():
             removed = await models.FaqRecord.filter(faq_id=faq_id).delete()
+            await models.FaqVector.filter(faq_id=faq_id).delete()
             if removed:
                 await _bump_revision()
         return removed
+
+    async def load_vectors(self, model: str) -> list[StoredVectors]:
+        """Every stored vector set of one embedding model."""
+        rows = await models.FaqVector.filter(model=model)
+        return [
+            StoredVectors(row.faq_id, row.language, row.digest, row.dimensions, bytes(row.vectors))
+            for row in rows
+        ]
+
+    async def save_vectors(self, model: str, vectors: Sequence[StoredVectors]) -> None:
+        """Insert or replace vector sets by (id, language, model); bumps the FAQ revision."""
+        async with in_transaction():
+            for item in vectors:
+                await models.FaqVector.filter(
+                    faq_id=item.faq_id, language=item.language, model=model
+                ).delete()
+                await models.FaqVector.create(
+                    faq_id=item.faq_id,
+                    language=item.language,
+                    model=model,
+                    digest=item.digest,
+                    dimensions=item.dimensions,
+                    vectors=item.data,
+                )
+            if vectors:
+                await _bump_revision()
 
 
 BUMP_REVISION = """

@@ -312,3 +312,55 @@ class SystemValue(Model):
 
     class Meta:
         table = "system_value"
+
+
+class FaqVector(Model):
+    """Embedding vectors of one FAQ language version, one per question or paraphrase.
+
+    Computed once when the FAQ is imported. The digest of the texts tells whether they are
+    still current, the model name which embedding model made them.
+    """
+
+    id = fields.IntField(primary_key=True)
+    faq_id = fields.CharField(max_length=100)
+    language = fields.CharField(max_length=8)
+    model = fields.CharField(max_length=100)
+    digest = fields.CharField(max_length=64)
+    dimensions = fields.SmallIntField()
+    vectors = fields.BinaryField()
+
+    class Meta:
+        table = "faq_vector"
+        unique_together = (("faq_id", "language", "model"),)
+
+
+class Document(Model):
+    """An imported manual or policy, known by its file name."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=255, unique=True)
+    title = fields.CharField(max_length=300)
+    language = fields.CharField(max_length=8, null=True)
+    digest = fields.CharField(max_length=64)
+    imported_at = fields.DatetimeField(auto_now=True)
+
+    passages: fields.ReverseRelation[DocumentPassage]
+
+    class Meta:
+        table = "document"
+
+
+class DocumentPassage(Model):
+    """One searchable piece of a document, under the headings it sits below."""
+
+    id = fields.IntField(primary_key=True)
+    document: fields.ForeignKeyRelation[Document] = fields.ForeignKeyField(
+        "models.Document", related_name="passages", on_delete=fields.CASCADE
+    )
+    position = fields.IntField()
+    heading = fields.TextField(default="", db_default="")
+    text = fields.TextField()
+
+    class Meta:
+        table = "document_passage"
+        unique_together = (("document", "position"),)

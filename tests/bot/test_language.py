@@ -114,3 +114,21 @@ def test_base_language() -> None:
     assert base_language("EN") == "en"
     assert base_language("") is None
     assert base_language(None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Paket verloren", "de"),
+        ("Colis perdu", "fr"),
+        ("Please delete my account", "en"),
+        ("Mon code promo ne marche pas", "fr"),
+        ("Dos semanas sin reembolso", "es"),
+        ("Hallo, ist da jemand?", "de"),
+    ],
+)
+def test_short_first_messages_the_ngram_profiles_alone_get_wrong(
+    detector: LanguageDetector, text: str, language: str
+) -> None:
+    """Chat words settle what encyclopaedia-trained n-grams miss on two or three words."""
+    assert detector.detect(text) == language

@@ -7,7 +7,9 @@ import random
 import pytest
 
 from bot.types import FaqEntry
+from knowledge.confidence import explained_share
 from knowledge.faq import DEFAULT_MIN_SCORE, FaqMatcher
+from knowledge.importer import SAMPLE_FAQ_PATH, load_faq_file
 from knowledge.index import RowIndex
 from knowledge.text import char_features, tokenize, word_features
 
@@ -163,3 +165,73 @@ def test_bitset_candidates_find_the_exhaustive_best_row() -> None:
 def features_of(text: str) -> tuple[list[str], list[str]]:
     tokens = tokenize(text)
     return word_features(tokens), char_features(tokens)
+
+
+@pytest.fixture(scope="module")
+def sample() -> FaqMatcher:
+    return FaqMatcher(load_faq_file(SAMPLE_FAQ_PATH))
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "faq_id"),
+    [
+        ("invoice", "en", "invoice-download"),
+        ("pasword reset", "en", "password-reset"),
+        ("wo ist meine rechnung", "de", "invoice-download"),
+        ("我的订单在哪里", "zh", "order-tracking"),
+        ("can i pay with paypal", "en", "payment-methods"),
+        ("забыл пароль", "ru", "password-reset"),
+        ("mot de passe oublié", "fr", "password-reset"),
+        ("¿puedo pagar con PayPal?", "es", "payment-methods"),
+    ],
+)
+def test_short_real_questions_match_the_sample_faq(
+    sample: FaqMatcher, question: str, language: str, faq_id: str
+) -> None:
+    match = sample.best_match(question, language)
+    assert match is not None
+    assert (match.entry.faq_id, match.entry.language) == (faq_id, language)
+    assert not match.needs_translation
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "My invoice shows a charge from a company called Zyxwv Ltd twice",
+        "I received someone else's invoice with their home address and phone number on it",
+        "My password manager keeps crashing on my tablet since the last system update",
+        "Mein Paket wurde beim Nachbarn abgegeben, aber der Nachbar ist seit drei Wochen im Urlaub",
+    ],
+)
+def test_long_message_sharing_a_word_with_one_entry_is_declined(
+    sample: FaqMatcher, question: str
+) -> None:
+    """A small FAQ has no rival entries, so one shared word must not be enough."""
+    assert sample.best_match(question, "en") is None
+    (top,) = sample.search(question, "en", limit=1)
+    assert top.score < DEFAULT_MIN_SCORE
+
+
+def test_missing_language_version_is_flagged_for_translation(matcher: FaqMatcher) -> None:
+    match = matcher.best_match("how do i delete my account", "fr")
+    assert match is not None
+    assert match.entry.language == "en"
+    assert match.requested_language == "fr"
+    assert match.needs_translation
+    same = matcher.best_match("how do i delete my account", "en")
+    assert same is not None
+    assert not same.needs_translation
+    unknown = matcher.best_match("how do i delete my account", None)
+    assert unknown is not None
+    assert not unknown.needs_translation
+
+
+def test_explained_share_spares_short_and_typo_questions() -> None:
+    known = set(features_of("Where can I download my invoice? I need an invoice for my company")[0])
+    known |= set(features_of("Where can I download my invoice?")[1])
+    assert explained_share(tokenize("invoice"), known) == 1.0
+    assert explained_share(tokenize("where can i downlod my invoise"), known) == 1.0
+    share = explained_share(
+        tokenize("My invoice shows a charge from a company called Zyxwv Ltd twice"), known
+    )
+    assert share < 0.5
