@@ -26,12 +26,14 @@ from bot.tasks import TaskTracker
 from bot.types import ChannelAdapter, ChannelAddress, ChannelKind, MessageView
 from channels.web_visitors import VisitorTokens
 from channels.web_widget import WebWidgetAdapter
+from channels.wechat import WeChatAdapter, WeChatConfig
 from knowledge.importer import load_faq_file
 from knowledge.live import LiveFaq
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.faq import SAMPLE_SOURCE, FaqStore
 from storage.outbox import DeliveryStore
+from storage.shared_values import SharedValues
 from storage.system import shared_secret
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,9 @@ class Runtime:
             messages_per_minute=settings.widget_messages_per_minute,
         )
         self.adapters[ChannelKind.WEB] = self.widget
+        self.wechat = build_wechat(settings, self.manager, self.owner)
+        if self.wechat is not None:
+            self.adapters[ChannelKind.WECHAT] = self.wechat
         self.ready = False
 
     async def customer_history(self, address: ChannelAddress) -> list[MessageView]:
@@ -139,6 +144,28 @@ async def load_sample_faq(store: FaqStore) -> None:
     log.info("loaded the sample FAQ (%d entries); import your own to replace it", len(entries))
 
 
+def build_wechat(
+    settings: Settings, manager: ConversationManager, owner: str
+) -> WeChatAdapter | None:
+    """The WeChat channel when it is configured (settings checked it is complete)."""
+    if not settings.wechat_configured:
+        return None
+    assert settings.wechat_token and settings.wechat_app_id and settings.wechat_app_secret
+    config = WeChatConfig(
+        token=settings.wechat_token.get_secret_value(),
+        app_id=settings.wechat_app_id,
+        app_secret=settings.wechat_app_secret.get_secret_value(),
+        aes_key=settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else None,
+        api_url=settings.wechat_api_url,
+        reply_budget=settings.wechat_reply_budget,
+        company_name=settings.company_name,
+        languages=settings.languages,
+        default_language=settings.default_language,
+        max_message_chars=settings.max_message_chars,
+    )
+    return WeChatAdapter(config, accept=manager.accept, token_store=SharedValues(), owner=owner)
+
+
 RUNTIME = web.AppKey("runtime", Runtime)
 
 
@@ -162,5 +189,7 @@ def create_app(settings: Settings) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     runtime.widget.mount(app)
+    if runtime.wechat is not None:
+        runtime.wechat.mount(app)  # before _lifetime: its API client outlives the outbox
     app.cleanup_ctx.append(_lifetime)
     return app
