@@ -198,7 +198,7 @@ class WeChatAdapter:
                     code = await self._with_token(
                         lambda token: self._api.user_language(token, openid)
                     )
-            except (TimeoutError, WeChatAPIError, TokenUnavailable) as exc:
+            except Exception as exc:  # a greeting in the default language beats none at all
                 log.info("wechat: customer language unknown (%s)", type(exc).__name__)
         language = (code or "").replace("-", "_").split("_")[0].lower()
         return language if language in self._config.languages else self._config.default_language

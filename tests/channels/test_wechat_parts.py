@@ -13,12 +13,34 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.types import AttachmentKind, Button, OutboundReply, SenderKind
 from channels.wechat import WeChatConfig
+from channels.wechat.api import WeChatAPIError, delivery_failure
 from channels.wechat.inbound import to_inbound
 from channels.wechat.outbound import MAX_TEXT_BYTES, compose, split_text
 from channels.wechat.tokens import AccessTokens, TokenUnavailable
 from storage.shared_values import SharedValues
 from tests.conftest import LiveServer
 from tests.fakes.wechat_api import AES_KEY, APP_ID, APP_SECRET, TOKEN, WeChatPush
+
+
+@pytest.mark.parametrize(
+    ("errcode", "permanent", "retry_after", "says"),
+    [
+        (45015, True, None, "48-hour"),
+        (45047, True, None, "quota"),
+        (45009, False, 3600.0, "daily"),
+        (45011, False, 60.0, "minute"),
+        (40164, False, None, "whitelist"),
+        (-1, False, None, "busy"),
+        (None, False, None, "not reachable"),
+        (99999, False, None, "99999"),
+    ],
+)
+def test_wechat_errors_tell_the_outbox_what_to_do(
+    errcode: int | None, permanent: bool, retry_after: float | None, says: str
+) -> None:
+    failure = delivery_failure(WeChatAPIError(errcode, "detail"))
+    assert (failure.permanent, failure.retry_after) == (permanent, retry_after)
+    assert says in failure.reason
 
 
 def test_short_text_is_one_part() -> None:

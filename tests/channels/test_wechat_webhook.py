@@ -15,6 +15,7 @@ from channels.wechat.codec import sign
 from storage import models
 from tests.conftest import SettingsFactory
 from tests.fakes.wechat_api import ACCOUNT, TOKEN, WeChatPush, WeChatWorld, wechat_world
+from tests.waiting import eventually
 
 PASSWORD_QUESTION = "如何重置密码？"
 
@@ -154,6 +155,14 @@ async def test_subscribe_greets_in_the_language_of_the_customers_wechat(
     assert wechat.api.info_calls == 1
 
 
+async def test_subscribing_by_qr_code_greets_too(wechat: WeChatWorld) -> None:
+    wechat.api.languages["oScanner"] = "ru_RU"
+    xml = WeChatPush.event("oScanner", "subscribe", create_time=5, EventKey="qrscene_42")
+    _, body = await wechat.push.post(xml)
+    greeting = render(Text.GREETING, "ru", company="Helpline")
+    assert wechat.push.reply_fields(body)["Content"] == greeting
+
+
 async def test_subscribe_in_an_unserved_language_greets_in_the_default(
     wechat: WeChatWorld,
 ) -> None:
@@ -274,6 +283,40 @@ async def test_a_correctly_signed_but_undecryptable_payload_gets_400(
     body = f"<xml><Encrypt><![CDATA[{secret}]]></Encrypt></xml>".encode()
     status, reason = await wechat.push.raw_post(body, query)
     assert (status, reason) == (400, "cannot decrypt the message")
+
+
+async def test_an_encrypted_push_without_an_aes_key_is_refused(
+    make_settings: SettingsFactory,
+) -> None:
+    async with wechat_world(make_settings, mode="plain") as world:
+        world.push.mode = "safe"
+        status, reason = await world.push.post(WeChatPush.text("oSecret", "hi", 1))
+        assert (status, reason) == (400, "encrypted message, but no AES key is configured")
+
+
+async def test_a_message_over_the_length_limit_is_refused_politely(
+    wechat: WeChatWorld,
+) -> None:
+    _, body = await wechat.push.post(WeChatPush.text("oVerbose", "话" * 4001, 9001))
+    refusal = render(Text.MESSAGE_TOO_LONG, "en", limit=4000)
+    assert wechat.push.reply_fields(body)["Content"] == refusal
+    assert await inbound_messages("oVerbose") == []
+
+
+async def test_shutdown_answers_waiting_pushes_at_once(make_settings: SettingsFactory) -> None:
+    async with wechat_world(make_settings, mode="safe", wechat_reply_budget=4.5) as world:
+        await world.push.post(WeChatPush.text("oLast", "转人工", 1))  # the bot goes quiet
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        waiting = asyncio.create_task(world.push.post(WeChatPush.text("oLast", "在吗", 2)))
+
+        async def stored() -> bool:
+            return len(await inbound_messages("oLast")) == 2
+
+        await eventually(stored)
+        await world.server.close()
+        assert await waiting == (200, "success")
+        assert loop.time() - started < 4.5  # released by the shutdown, not by the budget
 
 
 async def test_an_oversized_body_gets_400_and_the_server_stays_up(wechat: WeChatWorld) -> None:

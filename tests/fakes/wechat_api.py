@@ -251,6 +251,7 @@ class WeChatWorld:
     push: WeChatPush
     url: str
     runtime: Runtime
+    server: TestServer
 
 
 @asynccontextmanager
@@ -278,7 +279,7 @@ async def wechat_world(
     try:
         async with aiohttp.ClientSession() as session:
             push = WeChatPush(session, url + "/wechat", mode=mode)
-            yield WeChatWorld(api, push, url, app[RUNTIME])
+            yield WeChatWorld(api, push, url, app[RUNTIME], server)
     finally:
         await server.close()
         await api_server.close()
