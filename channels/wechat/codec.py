@@ -24,8 +24,9 @@ from wechatpy.utils import WeChatSigner
 
 from bot.errors import WebhookRejected
 
-MAX_BODY_BYTES = 64 * 1024
-"""WeChat's pushes are a few kilobytes even encrypted; anything far larger is not WeChat."""
+MAX_BODY_BYTES = 256 * 1024
+"""Pushes are a few kilobytes; the cap leaves room for a very long text (which is then
+stored-or-refused by the core's length rule with a polite reply) and stops anything else."""
 
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DECLARATIONS = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)

@@ -319,8 +319,19 @@ async def test_shutdown_answers_waiting_pushes_at_once(make_settings: SettingsFa
         assert loop.time() - started < 4.5  # released by the shutdown, not by the budget
 
 
+async def test_an_oversized_chunked_body_gets_400(wechat: WeChatWorld) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b"<xml>" + b"x" * 4096
+
+    _, query = wechat.push.signed(WeChatPush.text("oChunked", "hi", 1))
+    async with wechat.push.session.post(wechat.push.url, params=query, data=chunks()) as response:
+        assert response.status == 400 and "larger" in await response.text()
+    assert await inbound_messages("oChunked") == []
+
+
 async def test_an_oversized_body_gets_400_and_the_server_stays_up(wechat: WeChatWorld) -> None:
-    huge = WeChatPush.text("oHuge", "长" * 40_000, 8001).encode()
+    huge = WeChatPush.text("oHuge", "长" * 100_000, 8001).encode()
     status, reason = await wechat.push.raw_post(huge)
     assert status == 400 and "larger" in reason
     async with wechat.push.session.get(wechat.url + "/healthz") as response:
