@@ -22,6 +22,9 @@ FetchToken = Callable[[], Awaitable[tuple[str, int]]]
 MAX_MARGIN_SECONDS = 300
 LEASE_SECONDS = 15.0
 POLL_SECONDS = 0.1
+FAILURE_PAUSE_SECONDS = 30.0
+"""After a failed fetch (wrong secret, IP not whitelisted), callers get the same error for
+this long instead of spending the daily fetch quota on retries."""
 
 
 class TokenUnavailable(Exception):
@@ -37,14 +40,17 @@ class AccessTokens:
         key: str,
         owner: str,
         lease_seconds: float = LEASE_SECONDS,
+        failure_pause: float = FAILURE_PAUSE_SECONDS,
     ) -> None:
         self._store = store
         self._fetch = fetch
         self._key = key
         self._owner = owner
         self._lease_seconds = lease_seconds
+        self._failure_pause = failure_pause
         self._lock = asyncio.Lock()
         self._known: ExpiringValue | None = None
+        self._failed: tuple[float, Exception] | None = None
 
     async def get(self, *, rejected: str | None = None) -> str:
         """A valid token; `rejected` is one WeChat just refused, so never return it again."""
@@ -56,6 +62,10 @@ class AccessTokens:
                 return token
             if (token := self._usable(await self._store.read(self._key), rejected)) is not None:
                 return token
+            if self._failed is not None:
+                failed_at, error = self._failed
+                if asyncio.get_running_loop().time() - failed_at < self._failure_pause:
+                    raise error.with_traceback(None)
             return await self._refresh(rejected)
 
     async def _refresh(self, rejected: str | None) -> str:
@@ -80,9 +90,14 @@ class AccessTokens:
                 await self._store.release(self._key, owner=self._owner)
                 return token
             value, expires_in = await self._fetch()
-        except BaseException:
+        except Exception as exc:
+            self._failed = (asyncio.get_running_loop().time(), exc)
             await self._store.release(self._key, owner=self._owner)
             raise
+        except BaseException:  # cancelled: not a failure of WeChat's, but let go of the lease
+            await self._store.release(self._key, owner=self._owner)
+            raise
+        self._failed = None
         margin = min(MAX_MARGIN_SECONDS, expires_in // 5)
         expires_at = datetime.now(UTC) + timedelta(seconds=expires_in - margin)
         await self._store.write(self._key, value, expires_at=expires_at, owner=self._owner)

@@ -217,9 +217,18 @@ async def test_a_refresher_waits_no_longer_than_twice_the_lease(live_server: Liv
         await tokens.get()
 
 
-async def test_a_failed_fetch_releases_the_lease(live_server: LiveServer) -> None:
+async def test_a_failed_fetch_releases_the_lease_and_pauses_refetching(
+    live_server: LiveServer,
+) -> None:
     store = SharedValues()
-    failing = AccessTokens(store, CountingFetch(fail=True), key="test_token", owner="a")
+    fetch = CountingFetch(fail=True, seconds=0)
+    failing = AccessTokens(store, fetch, key="test_token", owner="a", failure_pause=0.3)
     with pytest.raises(ConnectionError):
         await failing.get()
-    assert await store.try_lease("test_token", owner="b", seconds=5)
+    assert await store.try_lease("test_token", owner="b", seconds=0.01)
+    with pytest.raises(ConnectionError):  # the same answer, without asking WeChat again
+        await failing.get()
+    assert fetch.calls == 1
+    await asyncio.sleep(0.3)
+    fetch.fail = False
+    assert await failing.get() == "TOKEN-2"
