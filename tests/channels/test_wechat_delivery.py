@@ -75,10 +75,11 @@ async def test_an_agent_reply_inside_the_window_goes_back_passively(wechat: WeCh
         return await stored_incoming("oQuick") == 2
 
     await eventually(stored)
-    await wechat.runtime.manager.send_as_agent(conversation_id, "在的，请讲。", agent_name="Li")
+    text = "在的，请讲。<b>&</b> ]]> 结束"  # markup and a CDATA end survive the XML reply
+    await wechat.runtime.manager.send_as_agent(conversation_id, text, agent_name="Li")
     status, body = await waiting
     assert status == 200
-    assert wechat.push.reply_fields(body)["Content"] == "Li: 在的，请讲。"
+    assert wechat.push.reply_fields(body)["Content"] == f"Li: {text}"
     assert wechat.api.sent == []
     [delivery] = await agent_deliveries()
     assert delivery.external_id == "passive"
