@@ -31,6 +31,7 @@ from channels.telegram.channel import TelegramChannel, TelegramSettings
 from channels.telegram.pacing import Limits as TelegramLimits
 from channels.web_visitors import VisitorTokens
 from channels.web_widget import WebWidgetAdapter
+from channels.wechat import WeChatAdapter, WeChatConfig
 from knowledge.embeddings import load_local_embedder
 from knowledge.importer import load_faq_file
 from knowledge.live import LiveDocuments, LiveFaq
@@ -41,6 +42,7 @@ from storage.documents import DocumentStore
 from storage.faq import SAMPLE_SOURCE, FaqStore
 from storage.inbox import claim_once, forget_old_keys
 from storage.outbox import DeliveryStore
+from storage.shared_values import SharedValues
 from storage.staff import StaffStore
 from storage.system import shared_secret
 from storage.topics import TopicStore
@@ -128,6 +130,9 @@ class Runtime:
             )
             self.adapters[ChannelKind.TELEGRAM] = self.telegram
             self.outbox.desk = self.telegram.desk
+        self.wechat = build_wechat(settings, self.manager, self.owner)
+        if self.wechat is not None:
+            self.adapters[ChannelKind.WECHAT] = self.wechat
         self.ready = False
 
     async def list_passages(self) -> list[PassageText]:
@@ -232,6 +237,28 @@ async def load_sample_faq(store: FaqStore) -> None:
     log.info("loaded the sample FAQ (%d entries); import your own to replace it", len(entries))
 
 
+def build_wechat(
+    settings: Settings, manager: ConversationManager, owner: str
+) -> WeChatAdapter | None:
+    """The WeChat channel when it is configured (settings checked it is complete)."""
+    if not settings.wechat_configured:
+        return None
+    assert settings.wechat_token and settings.wechat_app_id and settings.wechat_app_secret
+    config = WeChatConfig(
+        token=settings.wechat_token.get_secret_value(),
+        app_id=settings.wechat_app_id,
+        app_secret=settings.wechat_app_secret.get_secret_value(),
+        aes_key=settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else None,
+        api_url=settings.wechat_api_url,
+        reply_budget=settings.wechat_reply_budget,
+        company_name=settings.company_name,
+        languages=settings.languages,
+        default_language=settings.default_language,
+        max_message_chars=settings.max_message_chars,
+    )
+    return WeChatAdapter(config, accept=manager.accept, token_store=SharedValues(), owner=owner)
+
+
 RUNTIME = web.AppKey("runtime", Runtime)
 
 
@@ -257,5 +284,7 @@ def create_app(settings: Settings) -> web.Application:
     runtime.widget.mount(app)
     if runtime.telegram is not None:
         runtime.telegram.mount(app)
+    if runtime.wechat is not None:
+        runtime.wechat.mount(app)  # before _lifetime: its API client outlives the outbox
     app.cleanup_ctx.append(_lifetime)
     return app

@@ -7,6 +7,8 @@ Every problem is reported at once, and secret values never appear in errors or l
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 from pathlib import Path
@@ -32,6 +34,13 @@ DEFAULT_CONFIG_FILE = "helpline.yaml"
 CommaList = Annotated[tuple[str, ...], NoDecode]
 _BOT_TOKEN = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{20,}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+WECHAT_OFFICIAL_API_URL = "https://api.weixin.qq.com"
+_WECHAT_REQUIRED = ("wechat_token", "wechat_app_id", "wechat_app_secret")
+_WECHAT_ANY = (*_WECHAT_REQUIRED, "wechat_aes_key")
+_WECHAT_TOKEN = re.compile(r"[A-Za-z0-9]{3,32}")
+_WECHAT_APP_ID = re.compile(r"wx[0-9A-Za-z]{16}")
+_WECHAT_AES_KEY = re.compile(r"[A-Za-z0-9+/]{43}")
 
 
 def _split_commas(value: object) -> object:
@@ -69,6 +78,13 @@ class Settings(BaseSettings):
     widget_allowed_origins: CommaList = ()
     widget_secret: SecretStr | None = None
     widget_messages_per_minute: int = Field(default=30, ge=0, le=10_000)
+
+    wechat_token: SecretStr | None = None
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_api_url: str = WECHAT_OFFICIAL_API_URL
+    wechat_reply_budget: float = Field(default=4.0, gt=0, le=4.5)
 
     shutdown_timeout: float = Field(default=10.0, gt=0, le=300)
     outbox_poll_seconds: float = Field(default=2.0, gt=0, le=60)
@@ -164,6 +180,62 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an http(s) URL such as https://support.example.com")
         return value.rstrip("/")
+
+    @field_validator(*_WECHAT_ANY, mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("wechat_token")
+    @classmethod
+    def _wechat_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WECHAT_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 3 to 32 letters or digits, as in the account's settings")
+        return value
+
+    @field_validator("wechat_app_id")
+    @classmethod
+    def _wechat_app_id(cls, value: str | None) -> str | None:
+        if value is not None and not _WECHAT_APP_ID.fullmatch(value.strip()):
+            raise ValueError("must look like wx followed by 16 letters or digits")
+        return value.strip() if value is not None else None
+
+    @field_validator("wechat_aes_key")
+    @classmethod
+    def _wechat_aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        key = value.get_secret_value().strip()
+        try:
+            valid = bool(_WECHAT_AES_KEY.fullmatch(key)) and len(base64.b64decode(key + "=")) == 32
+        except binascii.Error:
+            valid = False
+        if not valid:
+            raise ValueError("must be the 43-character EncodingAESKey from the account's settings")
+        return SecretStr(key)
+
+    @field_validator("wechat_api_url")
+    @classmethod
+    def _wechat_api_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://api.weixin.qq.com")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _wechat_complete(self) -> Settings:
+        """Half a WeChat setup fails at start, naming every key still missing."""
+        if self.wechat_configured:
+            missing = [name for name in _WECHAT_REQUIRED if getattr(self, name) is None]
+            if missing:
+                names = ", ".join(f"{ENV_PREFIX}{name.upper()}" for name in missing)
+                raise ValueError(f"WeChat is partly configured; also set {names}")
+        return self
+
+    @property
+    def wechat_configured(self) -> bool:
+        """Any WeChat key set: the WeChat channel is wanted (and must then be complete)."""
+        return any(getattr(self, name) is not None for name in _WECHAT_ANY)
 
     @field_validator("database_url")
     @classmethod

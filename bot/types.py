@@ -455,6 +455,33 @@ class DeliveryStore(Protocol):
         """Give up on a delivery; returns what staff are owed about it (a notice)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ExpiringValue:
+    value: str
+    expires_at: datetime
+
+
+class ExpiringValueStore(Protocol):
+    """A short-lived value all server processes share, such as a platform's API access token.
+
+    Platforms invalidate the previous token on each fetch and cap fetches per day, so one
+    process refreshes while the others wait for its result; `storage.shared_values`
+    implements this on the database every process already uses.
+    """
+
+    async def read(self, key: str) -> ExpiringValue | None:
+        """The stored value, expired or not; None if there never was one."""
+
+    async def try_lease(self, key: str, *, owner: str, seconds: float) -> bool:
+        """Become the one refresher of `key` for `seconds`; False while another holds it."""
+
+    async def write(self, key: str, value: str, *, expires_at: datetime, owner: str) -> None:
+        """Store a fresh value and give up `owner`'s lease."""
+
+    async def release(self, key: str, *, owner: str) -> None:
+        """Give up the lease without a new value (the refresh failed)."""
+
+
 class KnowledgeSearch(Protocol):
     """FAQ matching: the best entry for a question, or None when nothing fits."""
 

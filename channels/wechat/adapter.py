@@ -1,0 +1,242 @@
+"""The WeChat official account channel: `/wechat` for WeChat's pushes, replies out.
+
+A push is verified, decrypted, stored through `accept` and only then answered. The handler
+waits up to the reply budget for the outbox to deliver the answer, which then goes back as
+the passive XML reply (see `passive.py`); otherwise it answers `success` and the answer
+follows through the customer-service API. A redelivery is found by its stored id and
+answered `success` at once, so no message is answered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiohttp import web
+from wechatpy import events
+
+from bot.errors import DeliveryFailed, MessageRejected, WebhookRejected
+from bot.texts import Text, render
+from bot.types import (
+    AcceptInbound,
+    ChannelAddress,
+    ChannelKind,
+    ExpiringValueStore,
+    OutboundReply,
+)
+from channels.wechat.api import TOKEN_ERRORS, WeChatAPI, WeChatAPIError, delivery_failure
+from channels.wechat.codec import Envelope, WebhookCodec, read_body
+from channels.wechat.config import WeChatConfig
+from channels.wechat.inbound import event_key, to_inbound
+from channels.wechat.outbound import compose, split_text
+from channels.wechat.passive import PassiveReplies, Waiter
+from channels.wechat.tokens import AccessTokens, TokenUnavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PATH = "/wechat"
+LANGUAGE_LOOKUP_SECONDS = 1.5
+RECENT_EVENTS = 10_000
+TRACKED_PARTS = 10_000
+_SUBSCRIBE = (events.SubscribeEvent, events.SubscribeScanEvent)
+
+
+class WeChatAdapter:
+    kind = ChannelKind.WECHAT
+
+    def __init__(
+        self,
+        config: WeChatConfig,
+        *,
+        accept: AcceptInbound,
+        token_store: ExpiringValueStore,
+        owner: str,
+    ) -> None:
+        self._config = config
+        self._accept = accept
+        self._codec = WebhookCodec(token=config.token, app_id=config.app_id, aes_key=config.aes_key)
+        self._api = WeChatAPI(
+            base_url=config.api_url,
+            app_id=config.app_id,
+            app_secret=config.app_secret,
+            timeout=config.api_timeout,
+        )
+        self._tokens = AccessTokens(
+            token_store, self._api.fetch_token, key=f"wechat_token:{config.app_id}", owner=owner
+        )
+        self._passive = PassiveReplies()
+        self._recent_events: OrderedDict[str, None] = OrderedDict()
+        self._parts_sent: OrderedDict[int, int] = OrderedDict()
+
+    def mount(self, app: web.Application) -> None:
+        """Routes and the API client's lifetime (mount before the runtime's cleanup context,
+        so the client outlives the outbox draining at shutdown)."""
+        app.router.add_get(PATH, self._verify_url)
+        app.router.add_post(PATH, self._receive)
+        app.cleanup_ctx.append(self._api.lifetime)
+        app.on_shutdown.append(self._release_waiting)
+
+    async def _verify_url(self, request: web.Request) -> web.Response:
+        """WeChat's server check when the URL is saved: echo `echostr` if signed by us."""
+        try:
+            self._codec.verify(request.query)
+        except WebhookRejected as exc:
+            return _refused(exc)
+        return web.Response(text=request.query.get("echostr", ""))
+
+    async def _receive(self, request: web.Request) -> web.StreamResponse:
+        deadline = asyncio.get_running_loop().time() + self._config.reply_budget
+        try:
+            self._codec.verify(request.query)
+            envelope = self._codec.decode(await read_body(request), request.query)
+        except WebhookRejected as exc:
+            return _refused(exc)
+        message = envelope.message
+        if isinstance(message, events.BaseEvent):
+            return await self._on_event(envelope, deadline)
+        inbound = to_inbound(message)
+        if inbound is None:
+            log.info("wechat: acknowledged a %r message (not handled)", message.type[:32])
+            return _success()
+        try:
+            recorded = await self._accept(inbound)
+        except MessageRejected as exc:
+            return self._reply_now(envelope, self._refusal(exc))
+        if recorded.duplicate:
+            return _success()
+        # No await between storing and registering: the turn cannot have answered yet.
+        waiter = self._passive.expect(inbound.chat_id, after_message_id=recorded.message_id)
+        return await self._answer_in_time(request, envelope, waiter, deadline)
+
+    async def _answer_in_time(
+        self, request: web.Request, envelope: Envelope, waiter: Waiter, deadline: float
+    ) -> web.StreamResponse:
+        remaining = deadline - asyncio.get_running_loop().time()
+        try:
+            text = await self._passive.wait(waiter, remaining)
+            if text is None:
+                return _success()
+            response = self._reply_now(envelope, text)
+            try:
+                await response.prepare(request)
+                await response.write_eof()
+            except ConnectionError:
+                log.info("wechat: passive reply not written (connection closed); using the API")
+            else:
+                waiter.report(written=True)
+            return response
+        finally:
+            # Cancelled (the client left) or failed: the reply takes the API instead.
+            waiter.report(written=False)
+
+    async def _on_event(self, envelope: Envelope, deadline: float) -> web.Response:
+        message = envelope.message
+        if not self._first_sight(event_key(message)):
+            return _success()  # WeChat redelivered an event we already answered
+        if isinstance(message, _SUBSCRIBE):
+            language = await self._customer_language(message.source, deadline)
+            greeting = render(Text.GREETING, language, company=self._config.company_name)
+            log.info("wechat: new follower greeted (language %s)", language)
+            return self._reply_now(envelope, greeting)
+        if isinstance(message, events.UnsubscribeEvent):
+            log.info("wechat: a follower unsubscribed")
+        return _success()
+
+    async def send(
+        self, to: ChannelAddress, reply: OutboundReply, *, message_id: int
+    ) -> str | None:
+        """Deliver in parts of WeChat's size: passively while a push waits, else by API.
+
+        Parts already delivered are remembered, so a retry after a failed later part does
+        not repeat them.
+        """
+        parts = split_text(compose(reply))
+        if parts == [""]:
+            raise DeliveryFailed(self.kind, "nothing WeChat can show (empty text)", permanent=True)
+        route: str | None = None
+        for index in range(self._parts_sent.get(message_id, 0), len(parts)):
+            if await self._passive.hand_over(to.chat_id, message_id, parts[index]):
+                route = route or "passive"
+            else:
+                await self._send_by_api(to.chat_id, parts[index])
+                route = route or "api"
+            self._note_progress(message_id, index + 1)
+        self._parts_sent.pop(message_id, None)
+        return route
+
+    async def _send_by_api(self, openid: str, text: str) -> None:
+        try:
+            await self._with_token(lambda token: self._api.send_text(token, openid, text))
+        except WeChatAPIError as exc:
+            raise delivery_failure(exc) from exc
+        except TokenUnavailable as exc:
+            raise DeliveryFailed(self.kind, str(exc)) from exc
+
+    async def _with_token(self, call: Callable[[str], Awaitable[T]]) -> T:
+        """Run an API call; a rejected token is refreshed (once, for all callers) and retried."""
+        token = await self._tokens.get()
+        try:
+            return await call(token)
+        except WeChatAPIError as exc:
+            if exc.errcode not in TOKEN_ERRORS:
+                raise
+            log.info("wechat: access token rejected (errcode %s); refreshing", exc.errcode)
+        return await call(await self._tokens.get(rejected=token))
+
+    async def _customer_language(self, openid: str, deadline: float) -> str:
+        """The language of the customer's WeChat app when it is one we serve."""
+        budget = min(LANGUAGE_LOOKUP_SECONDS, deadline - asyncio.get_running_loop().time() - 1)
+        code: str | None = None
+        if budget > 0:
+            try:
+                async with asyncio.timeout(budget):
+                    code = await self._with_token(
+                        lambda token: self._api.user_language(token, openid)
+                    )
+            except Exception as exc:  # a greeting in the default language beats none at all
+                log.info("wechat: customer language unknown (%s)", type(exc).__name__)
+        language = (code or "").replace("-", "_").split("_")[0].lower()
+        return language if language in self._config.languages else self._config.default_language
+
+    def _refusal(self, exc: MessageRejected) -> str:
+        language = self._config.default_language
+        if exc.code == "too_long":
+            return render(Text.MESSAGE_TOO_LONG, language, limit=self._config.max_message_chars)
+        return render(Text.EMPTY_MESSAGE, language)
+
+    def _reply_now(self, envelope: Envelope, text: str) -> web.Response:
+        # A reply too long for one passive message shows its first part; only replies
+        # the outbox delivers (the turn's answers) continue through the API.
+        body = self._codec.render_reply(envelope, split_text(text)[0])
+        return web.Response(body=body, content_type="application/xml", charset="utf-8")
+
+    def _first_sight(self, key: str) -> bool:
+        if key in self._recent_events:
+            return False
+        self._recent_events[key] = None
+        if len(self._recent_events) > RECENT_EVENTS:
+            self._recent_events.popitem(last=False)
+        return True
+
+    def _note_progress(self, message_id: int, parts_sent: int) -> None:
+        self._parts_sent[message_id] = parts_sent
+        if len(self._parts_sent) > TRACKED_PARTS:
+            self._parts_sent.popitem(last=False)
+
+    async def _release_waiting(self, app: web.Application) -> None:
+        self._passive.close_all()
+
+
+def _success() -> web.Response:
+    """WeChat's "received, nothing to say now": no retry, no error shown to the customer."""
+    return web.Response(text="success")
+
+
+def _refused(exc: WebhookRejected) -> web.Response:
+    log.warning("wechat: push refused with %d: %s", exc.status, exc.reason)
+    return web.Response(status=exc.status, text=exc.reason)
