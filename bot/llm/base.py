@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
+from dataclasses import replace
 
 from bot.errors import LLMError, LLMUnavailable
 from bot.llm.loop import Exchange, run_tool_loop
@@ -38,9 +39,14 @@ class SDKProvider(ABC):
         self, request: LLMRequest, *, search_knowledge: SearchKnowledge | None = None
     ) -> LLMReply:
         started = time.perf_counter()
+        if search_knowledge is None and any(
+            tool.name is ToolName.SEARCH_KNOWLEDGE for tool in request.tools
+        ):
+            tools = tuple(
+                tool for tool in request.tools if tool.name is not ToolName.SEARCH_KNOWLEDGE
+            )
+            request = replace(request, tools=tools)
         offered = {tool.name for tool in request.tools}
-        if ToolName.SEARCH_KNOWLEDGE in offered and search_knowledge is None:
-            raise ValueError("search_knowledge is offered to the model but no callback was given")
         max_output = request.max_output_tokens or self.config.max_output_tokens
         outcome = await run_tool_loop(
             self._exchange(request, max_output),

@@ -148,6 +148,8 @@ class LLMProvider(Protocol):
     ) -> LLMReply:
         """Answer one question, running tools for at most the configured number of rounds.
 
+        `search_knowledge` is offered to the model only when a callback is given.
+
         Raises `LLMTimeout` or `LLMUnavailable` (after one retry); never an SDK error.
         """
 
