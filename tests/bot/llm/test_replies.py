@@ -12,7 +12,7 @@ import pytest
 
 from bot.errors import LLMKeyRejected, LLMTimeout, LLMUnavailable
 from bot.llm import LLMRequest, PromptBuilder, support_tools
-from bot.types import ChannelKind, TicketPriority, TicketRequest
+from bot.types import ChannelKind, MessageStatus, SenderKind, TicketPriority, TicketRequest
 from tests.bot.llm.conftest import Backend
 from tests.bot.llm.examples import customer, faq, from_customer, from_us, ticket
 from tests.fakes.anthropic_api import Answer, Failure, TokenUsage, ToolUse, mentions
@@ -316,3 +316,48 @@ def _plain_request(*, with_tools: bool = False) -> LLMRequest:
     return PromptBuilder(company_name="Acme", history_tokens=100, tools=tools).build(
         question=from_customer(1, "hello"), language="en"
     )
+
+
+async def test_a_tool_we_did_not_offer_gets_an_error_and_signals_nothing(
+    backend: Backend,
+) -> None:
+    backend.fake.script.then(
+        Answer(tool_calls=(ToolUse("delete_account", {"id": 3}),)), Answer("I cannot do that.")
+    )
+    reply = await backend.provider().reply(_plain_request(with_tools=True))
+    assert "Unknown tool 'delete_account'" in backend.fake.calls[1].tool_results[0].content
+    assert reply.tool_calls[0].failed is True
+    assert reply.handoff is None and reply.marked_safe is False
+    assert reply.text == "I cannot do that."
+
+
+async def test_turns_reach_the_api_alternating_and_starting_with_the_customer(
+    backend: Backend,
+) -> None:
+    history = [
+        from_us(1, "Hi! How can I help?"),  # our greeting opens the chat
+        from_customer(2, "My bike"),
+        from_customer(3, "the brakes squeak"),
+        from_us(4, "Sorry to hear that.", sender=SenderKind.AGENT),
+        from_us(5, "check order 42 first", private=True),  # a staff-only note
+        from_us(6, "draft never sent", status=MessageStatus.DRAFT),
+        from_customer(7, "hello?"),  # unanswered, then the question follows
+    ]
+    request = builder().build(question=from_customer(8, "anyone?"), language="en", history=history)
+
+    await backend.provider().reply(request)
+
+    [call] = backend.fake.calls
+    assert call.history == (
+        ("user", "My bike\n\nthe brakes squeak"),
+        ("assistant", "Sorry to hear that."),
+    )
+    assert call.question == "hello?\n\nanyone?"
+    assert "check order 42" not in str(call.body) and "draft never sent" not in str(call.body)
+
+
+async def test_a_truncated_answer_is_flagged(backend: Backend) -> None:
+    backend.fake.script.then(Answer("The steps are: first", truncated=True))
+    reply = await backend.provider(llm_max_output_tokens=64).reply(_plain_request())
+    assert reply.truncated is True and reply.text == "The steps are: first"
+    assert backend.fake.calls[0].max_tokens == 64
