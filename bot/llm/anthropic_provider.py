@@ -32,6 +32,8 @@ class AnthropicProvider(SDKProvider):
     def __init__(self, config: ProviderConfig, prices: PriceBook) -> None:
         super().__init__(config, prices)
         self._client = AsyncAnthropic(
+            # aiohttp instead of httpx2: about a third of the CPU per request under load
+            http_client=anthropic.DefaultAioHttpClient(),
             api_key=config.api_key,
             base_url=config.base_url or DEFAULT_BASE_URL,
             timeout=config.timeout,
@@ -162,6 +164,8 @@ def translate_errors(timeout: float) -> Iterator[None]:
         ) from exc
     except anthropic.APIStatusError as exc:
         raise LLMUnavailable(_status_message(exc), provider=NAME, status=exc.status_code) from exc
+    except anthropic.AnthropicError as exc:  # a malformed response, a client-side problem
+        raise LLMUnavailable(f"{NAME}: {type(exc).__name__}", provider=NAME) from exc
 
 
 def _status_message(exc: anthropic.APIStatusError) -> str:

@@ -55,7 +55,7 @@ class SDKProvider(ABC):
             max_rounds=self.config.max_tool_rounds,
         )
         cost = self._prices.cost(outcome.model, outcome.usage)
-        log.info(
+        log.debug(
             "llm reply: provider=%s model=%s rounds=%d tools=%d in=%d out=%d cache_read=%d "
             "cache_write=%d ms=%.0f",
             self.name,
@@ -111,3 +111,15 @@ def log_verification_problem(provider: str, model: str, problem: LLMError) -> No
         log.warning(
             "%s could not be checked at start (%s); will try per request", provider, problem
         )
+
+
+def connection_refused(error: BaseException) -> bool:
+    """Whether a transport error was caused by a failed connect rather than a slow answer."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and not isinstance(current, TimeoutError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

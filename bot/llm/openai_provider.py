@@ -19,7 +19,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCompletionToolParam
 
 from bot.errors import LLMKeyRejected, LLMTimeout, LLMUnavailable
-from bot.llm.base import SDKProvider, log_verification_problem
+from bot.llm.base import SDKProvider, connection_refused, log_verification_problem
 from bot.llm.loop import CallResult, Exchange, RequestedCall, Round
 from bot.llm.pricing import PriceBook
 from bot.llm.settings import ProviderConfig, is_openai_itself
@@ -36,6 +36,8 @@ class OpenAIProvider(SDKProvider):
     def __init__(self, config: ProviderConfig, prices: PriceBook) -> None:
         super().__init__(config, prices)
         self._client = AsyncOpenAI(
+            # aiohttp instead of httpx2: about a third of the CPU per request under load
+            http_client=openai.DefaultAioHttpClient(),
             api_key=config.api_key,
             base_url=config.base_url or DEFAULT_BASE_URL,
             timeout=config.timeout,
@@ -190,7 +192,9 @@ def translate_errors(timeout: float) -> Iterator[None]:
     try:
         yield
     except (TimeoutError, openai.APITimeoutError) as exc:
-        raise LLMTimeout(f"{NAME}: no answer within {timeout:g} s", provider=NAME) from exc
+        if not connection_refused(exc):  # the aiohttp transport reports refusals as timeouts
+            raise LLMTimeout(f"{NAME}: no answer within {timeout:g} s", provider=NAME) from exc
+        raise LLMUnavailable(f"{NAME}: cannot connect", provider=NAME) from exc
     except openai.APIConnectionError as exc:
         raise LLMUnavailable(
             f"{NAME}: cannot connect ({exc.request.url.host})", provider=NAME
@@ -203,6 +207,8 @@ def translate_errors(timeout: float) -> Iterator[None]:
         ) from exc
     except openai.APIStatusError as exc:
         raise LLMUnavailable(_status_message(exc), provider=NAME, status=exc.status_code) from exc
+    except openai.OpenAIError as exc:  # a malformed response, a client-side problem
+        raise LLMUnavailable(f"{NAME}: {type(exc).__name__}", provider=NAME) from exc
 
 
 def _status_message(exc: openai.APIStatusError) -> str:
