@@ -17,7 +17,11 @@ from anthropic import AsyncAnthropic
 from anthropic.types import Message, MessageParam, TextBlockParam, ToolParam
 
 from bot.errors import LLMKeyRejected, LLMTimeout, LLMUnavailable
-from bot.llm.base import SDKProvider, log_verification_problem
+from bot.llm.base import (
+    SDKProvider,
+    log_verification_problem,
+    verification_timeout,
+)
 from bot.llm.loop import CallResult, Exchange, RequestedCall, Round
 from bot.llm.pricing import PriceBook
 from bot.llm.settings import ProviderConfig
@@ -45,8 +49,9 @@ class AnthropicProvider(SDKProvider):
 
     async def verify(self) -> None:
         try:
-            with translate_errors(self.config.timeout):
-                async with asyncio.timeout(self.config.timeout):
+            limit = verification_timeout(self.config)
+            with translate_errors(limit):
+                async with asyncio.timeout(limit):
                     await self._client.with_options(max_retries=0).models.retrieve(self.model)
         except LLMKeyRejected:
             raise

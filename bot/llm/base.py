@@ -16,6 +16,8 @@ from bot.llm.types import LLMReply, LLMRequest, SearchKnowledge, ToolName, Trans
 
 log = logging.getLogger(__name__)
 
+MAX_VERIFICATION_SECONDS = 10.0
+
 
 class SDKProvider(ABC):
     """A provider reached through its vendor's SDK; subclasses speak the wire format."""
@@ -123,3 +125,8 @@ def connection_refused(error: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def verification_timeout(config: ProviderConfig) -> float:
+    """The start-up check should not hold up the start for a whole request timeout."""
+    return min(config.timeout, MAX_VERIFICATION_SECONDS)

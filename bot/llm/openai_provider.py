@@ -19,7 +19,12 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCompletionToolParam
 
 from bot.errors import LLMKeyRejected, LLMTimeout, LLMUnavailable
-from bot.llm.base import SDKProvider, connection_refused, log_verification_problem
+from bot.llm.base import (
+    SDKProvider,
+    connection_refused,
+    log_verification_problem,
+    verification_timeout,
+)
 from bot.llm.loop import CallResult, Exchange, RequestedCall, Round
 from bot.llm.pricing import PriceBook
 from bot.llm.settings import ProviderConfig, is_openai_itself
@@ -55,8 +60,9 @@ class OpenAIProvider(SDKProvider):
 
     async def verify(self) -> None:
         try:
-            with translate_errors(self.config.timeout):
-                async with asyncio.timeout(self.config.timeout):
+            limit = verification_timeout(self.config)
+            with translate_errors(limit):
+                async with asyncio.timeout(limit):
                     page = await self._client.with_options(max_retries=0).models.list()
         except LLMKeyRejected:
             raise

@@ -361,3 +361,9 @@ async def test_a_truncated_answer_is_flagged(backend: Backend) -> None:
     reply = await backend.provider(llm_max_output_tokens=64).reply(_plain_request())
     assert reply.truncated is True and reply.text == "The steps are: first"
     assert backend.fake.calls[0].max_tokens == 64
+
+
+async def test_an_empty_translation_is_a_failure_not_a_blank_message(backend: Backend) -> None:
+    backend.fake.script.then(Answer(""))
+    with pytest.raises(LLMUnavailable, match="empty translation"):
+        await backend.provider().translate("Where is my order?", "es")
