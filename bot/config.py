@@ -2,6 +2,7 @@
 
 The YAML file is `helpline.yaml` in the working directory, or the path in `HELPLINE_CONFIG`;
 its keys are the variable names without the prefix, in lower case (`port: 8080`).
+The LLM SDKs' own variables (`ANTHROPIC_API_KEY`, `OPENAI_BASE_URL`, …) are read as they are.
 Every problem is reported at once, and secret values never appear in errors or logs.
 """
 
@@ -16,7 +17,16 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -26,6 +36,14 @@ from pydantic_settings import (
 )
 
 from bot.errors import ConfigError
+from bot.llm.pricing import ModelPrice
+from bot.llm.settings import (
+    DEFAULT_HISTORY_TOKENS,
+    DEFAULT_MAX_OUTPUT_TOKENS,
+    DEFAULT_MAX_TOOL_ROUNDS,
+    DEFAULT_TIMEOUT,
+    LLMSettings,
+)
 from bot.types import SUPPORTED_LANGUAGES
 
 ENV_PREFIX = "HELPLINE_"
@@ -41,6 +59,24 @@ _WECHAT_ANY = (*_WECHAT_REQUIRED, "wechat_aes_key")
 _WECHAT_TOKEN = re.compile(r"[A-Za-z0-9]{3,32}")
 _WECHAT_APP_ID = re.compile(r"wx[0-9A-Za-z]{16}")
 _WECHAT_AES_KEY = re.compile(r"[A-Za-z0-9+/]{43}")
+
+SDK_VARIABLES = ("anthropic_api_key", "anthropic_base_url", "openai_api_key", "openai_base_url")
+"""Read under the SDKs' own names, without the HELPLINE_ prefix."""
+
+
+def _sdk_variable(name: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(name))
+
+
+class LLMPrice(BaseModel):
+    """US dollars per million tokens; cache reads and writes cost `input` unless set."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
 
 
 def _split_commas(value: object) -> object:
@@ -102,6 +138,58 @@ class Settings(BaseSettings):
     telegram_topics_per_minute: int = Field(default=20, ge=0, le=10_000)
     notify_customer_on_assign: bool = True
 
+    llm_provider: Literal["anthropic", "openai", "none"] | None = None
+    llm_model: str | None = Field(default=None, max_length=200)
+    llm_fallback_provider: Literal["anthropic", "openai"] | None = None
+    llm_fallback_model: str | None = Field(default=None, max_length=200)
+    llm_timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=600)
+    llm_max_output_tokens: int = Field(default=DEFAULT_MAX_OUTPUT_TOKENS, ge=16, le=64_000)
+    llm_max_tool_rounds: int = Field(default=DEFAULT_MAX_TOOL_ROUNDS, ge=1, le=10)
+    llm_history_tokens: int = Field(default=DEFAULT_HISTORY_TOKENS, ge=0, le=200_000)
+    llm_system_prompt: str | None = Field(default=None, max_length=20_000)
+    llm_prices: dict[str, LLMPrice] = Field(default_factory=dict)
+    anthropic_api_key: SecretStr | None = _sdk_variable("anthropic_api_key")
+    anthropic_base_url: str | None = _sdk_variable("anthropic_base_url")
+    openai_api_key: SecretStr | None = _sdk_variable("openai_api_key")
+    openai_base_url: str | None = _sdk_variable("openai_base_url")
+
+    @field_validator(
+        "llm_provider",
+        "llm_model",
+        "llm_fallback_provider",
+        "llm_fallback_model",
+        "llm_system_prompt",
+        *SDK_VARIABLES,
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    @field_validator("llm_provider", "llm_fallback_provider", mode="before")
+    @classmethod
+    def _provider_name(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("llm_fallback_model")
+    @classmethod
+    def _fallback_needs_provider(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("llm_fallback_provider") is None:
+            raise ValueError("set HELPLINE_LLM_FALLBACK_PROVIDER too")
+        return value
+
+    @field_validator("anthropic_base_url", "openai_base_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError("must be an http(s) URL such as http://127.0.0.1:11434/v1")
+        return value
+
     @field_validator("languages", "widget_allowed_origins", "telegram_admin_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -150,7 +238,7 @@ class Settings(BaseSettings):
 
     @field_validator("telegram_api_url")
     @classmethod
-    def _api_url(cls, value: str) -> str:
+    def _telegram_api_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an http(s) URL such as https://api.telegram.org")
@@ -183,7 +271,7 @@ class Settings(BaseSettings):
 
     @field_validator(*_WECHAT_ANY, mode="before")
     @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
+    def _blank_wechat_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("wechat_token")
@@ -261,6 +349,29 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @property
+    def llm(self) -> LLMSettings:
+        """The AI settings as plain values for `bot.llm`; keys stay out of its repr."""
+        return LLMSettings(
+            provider=self.llm_provider,
+            model=self.llm_model,
+            fallback_provider=self.llm_fallback_provider,
+            fallback_model=self.llm_fallback_model,
+            timeout=self.llm_timeout,
+            max_output_tokens=self.llm_max_output_tokens,
+            max_tool_rounds=self.llm_max_tool_rounds,
+            history_tokens=self.llm_history_tokens,
+            system_prompt=self.llm_system_prompt,
+            prices={
+                model: ModelPrice(price.input, price.output, price.cache_read, price.cache_write)
+                for model, price in self.llm_prices.items()
+            },
+            anthropic_api_key=_secret(self.anthropic_api_key),
+            anthropic_base_url=self.anthropic_base_url,
+            openai_api_key=_secret(self.openai_api_key),
+            openai_base_url=self.openai_base_url,
+        )
+
+    @property
     def safe_database_url(self) -> str:
         """The database URL with any password masked, for logs."""
         return redact_url(self.database_url.get_secret_value())
@@ -272,6 +383,10 @@ class Settings(BaseSettings):
             parts = urlsplit(self.public_url)
             origins.add(f"{parts.scheme}://{parts.netloc}")
         return frozenset(origin.rstrip("/") for origin in origins)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def _config_file() -> Path | None:
@@ -323,4 +438,5 @@ def _describe(error: Any) -> str:
     field_name = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
         message = "unknown setting"
-    return f"{ENV_PREFIX}{field_name.upper()}: {message}"
+    prefix = "" if error["loc"] and error["loc"][0] in SDK_VARIABLES else ENV_PREFIX
+    return f"{prefix}{field_name.upper()}: {message}"

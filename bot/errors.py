@@ -6,7 +6,10 @@ HelplineError
 │   ├── WebhookRejected  bad signature or unparsable body (401/403/400)
 │   └── DeliveryFailed   a send that did not reach the customer
 ├── MessageRejected      a customer message we refuse (too long, empty); text safe to show
-├── LLMError             (LLMTimeout, LLMUnavailable)
+├── LLMError             a provider failed; the message names it, never a key or a prompt
+│   ├── LLMTimeout       no answer within the configured time
+│   └── LLMUnavailable   refused, overloaded, unreachable (after one retry)
+│       └── LLMKeyRejected  the API key was refused (401/403): retrying cannot help
 ├── KnowledgeError
 │   └── ImportFileError  a broken FAQ/document file; names the row at fault
 ├── StorageError
@@ -65,7 +68,14 @@ class MessageRejected(HelplineError):
 
 
 class LLMError(HelplineError):
-    pass
+    """A provider call failed; `provider` names which one, `status` is the HTTP status if any."""
+
+    def __init__(
+        self, message: str, *, provider: str | None = None, status: int | None = None
+    ) -> None:
+        self.provider = provider
+        self.status = status
+        super().__init__(message)
 
 
 class LLMTimeout(LLMError):
@@ -73,6 +83,10 @@ class LLMTimeout(LLMError):
 
 
 class LLMUnavailable(LLMError):
+    pass
+
+
+class LLMKeyRejected(LLMUnavailable):
     pass
 
 
