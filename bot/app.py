@@ -19,9 +19,11 @@ from aiohttp import web
 from tortoise.exceptions import IntegrityError
 
 from admin_commands import REGISTRY
+from bot.ai import AIResponder, build_tools
 from bot.config import Settings
 from bot.conversation import Services
 from bot.language import LanguageDetector
+from bot.llm import PromptBuilder, open_provider
 from bot.manager import ConversationManager, Limits
 from bot.outbox import Outbox
 from bot.staffing import StaffService
@@ -86,17 +88,39 @@ class Runtime:
             owner=self.owner,
             poll_seconds=settings.outbox_poll_seconds,
         )
+        detector = LanguageDetector(settings.languages, settings.default_language)
+        schedule = settings.schedule
+        policy = settings.ai_policy
+        self.ai = AIResponder(
+            builder=PromptBuilder(
+                company_name=settings.company_name,
+                guidelines=settings.llm_system_prompt,
+                history_tokens=settings.llm_history_tokens,
+                tools=build_tools(policy),
+                max_output_tokens=settings.llm_max_output_tokens,
+            ),
+            knowledge=self.faq,
+            documents=self.documents,
+            load_history=self.recent_messages,
+            policy=policy,
+            hours=schedule,
+        )
         self.manager = ConversationManager(
             store=self.conversations,
             outbox=self.outbox,
             services=Services(
                 knowledge=self.faq,
-                detector=LanguageDetector(settings.languages, settings.default_language),
+                detector=detector,
                 company_name=settings.company_name,
+                ai=self.ai,
+                hours=schedule,
             ),
             tracker=self.work,
             owner=self.owner,
-            limits=Limits(max_message_chars=settings.max_message_chars),
+            limits=Limits(
+                max_message_chars=settings.max_message_chars,
+                staff_language=settings.agent_language if mirror else None,
+            ),
         )
         self.visitor_tokens = VisitorTokens(
             settings.widget_secret.get_secret_value() if settings.widget_secret else None
@@ -115,6 +139,9 @@ class Runtime:
             outbox=self.outbox,
             owner=self.owner,
             tell_customer_on_assign=settings.notify_customer_on_assign,
+            staff_language=settings.agent_language,
+            ai=self.ai,
+            detector=detector,
         )
         self.staff.commands = REGISTRY.run
         self.telegram: TelegramChannel | None = None
@@ -149,8 +176,12 @@ class Runtime:
             conversation_id, limit=self.settings.history_turns * 2
         )
 
+    async def recent_messages(self, conversation_id: int, limit: int) -> list[MessageView]:
+        return await self.conversations.history(conversation_id, limit=limit)
+
     async def start(self) -> None:
         await self.database.open()
+        self.ai.provider = await open_provider(self.settings.llm)
         if self.settings.sample_faq:
             await load_sample_faq(self.faq_store)
         await self.faq.refresh()
@@ -188,6 +219,8 @@ class Runtime:
             log.exception("could not release leases; they expire on their own")
         if self.telegram is not None:
             await self.telegram.close()
+        if self.ai.provider is not None:
+            await self.ai.provider.close()
         await self.database.close()
 
 

@@ -1,84 +1,20 @@
 """The conversation pipeline: one customer message in, the turn's decisions out.
 
-Steps have aiogram's middleware shape: each gets the turn and the next step, and stops the
-pipeline by returning without calling it. Steps never send; they append replies and a
-ticket request to the turn, and the manager stores them with the turn's results.
+The order lives in `DEFAULT_PIPELINE`; each step is short and documented. The language
+model's steps are in `bot.ai_steps`.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 
+from bot.ai_steps import answer_from_faq, answer_with_llm, hand_off_unanswered, sensitive_matters
 from bot.handoff import asks_for_person
-from bot.language import LanguageDetector
-from bot.texts import Text, render
-from bot.types import (
-    ConversationView,
-    HandoffState,
-    InboundKind,
-    KnowledgeSearch,
-    MessageView,
-    OutboundReply,
-    TicketPriority,
-    TicketRequest,
-    TurnResult,
-)
+from bot.texts import Text
+from bot.turn import NextStep, Services, Step, Turn, build_pipeline
+from bot.types import HandoffState, InboundKind, MessageView
 
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """What steps may use, handed in by the manager instead of imported."""
-
-    knowledge: KnowledgeSearch
-    detector: LanguageDetector
-    company_name: str
-
-
-@dataclass(slots=True)
-class Turn:
-    message: MessageView
-    conversation: ConversationView
-    services: Services
-    language: str | None = None
-    replies: list[OutboundReply] = field(default_factory=list)
-    ticket: TicketRequest | None = None
-    answered_by_faq: str | None = None
-    rating: tuple[int, int] | None = None
-
-    def say(self, key: Text, **values: object) -> None:
-        """Append one of the bot's own sentences, in the customer's language."""
-        self.replies.append(OutboundReply(render(key, self.language, **values)))
-
-    def hand_off(
-        self,
-        reason: str,
-        *,
-        priority: TicketPriority = TicketPriority.NORMAL,
-        category: str | None = None,
-    ) -> None:
-        self.ticket = TicketRequest(
-            reason=reason,
-            priority=priority,
-            category=category,
-            subject=" ".join(self.message.text.split())[:200],
-        )
-
-    def result(self) -> TurnResult:
-        return TurnResult(
-            inbound_message_id=self.message.id,
-            conversation_id=self.conversation.id,
-            replies=tuple(self.replies),
-            language=self.language,
-            ticket=self.ticket,
-            answered_by_faq=self.answered_by_faq,
-            rating=self.rating,
-        )
-
-
-NextStep = Callable[[Turn], Awaitable[None]]
-Step = Callable[[Turn, NextStep], Awaitable[None]]
+__all__ = ["DEFAULT_PIPELINE", "NextStep", "Services", "Step", "Turn", "build_pipeline"]
 
 
 async def detect_language(turn: Turn, call_next: NextStep) -> None:
@@ -106,7 +42,7 @@ async def human_takeover(turn: Turn, call_next: NextStep) -> None:
         return
     if not turn.conversation.ai_allowed:
         turn.hand_off("automatic answers are switched off for this customer")
-        turn.say(Text.HANDOFF_NOTICE)
+        turn.tell_handed_off()
         return
     await call_next(turn)
 
@@ -142,7 +78,7 @@ async def files_for_people(turn: Turn, call_next: NextStep) -> None:
     """The bot reads only text: files without a question go to the team."""
     if turn.message.attachments and not turn.message.text.strip():
         turn.hand_off("customer sent a file")
-        turn.say(Text.ATTACHMENT_TEXT_ONLY)
+        turn.tell_handed_off(Text.ATTACHMENT_TEXT_ONLY)
         return
     await call_next(turn)
 
@@ -151,25 +87,9 @@ async def person_requested(turn: Turn, call_next: NextStep) -> None:
     """An explicit request for a human always wins over an automatic answer."""
     if asks_for_person(turn.message.text):
         turn.hand_off("customer asked for a person")
-        turn.say(Text.HANDOFF_NOTICE)
+        turn.tell_handed_off()
         return
     await call_next(turn)
-
-
-async def answer_from_faq(turn: Turn, call_next: NextStep) -> None:
-    """A confident FAQ match answers at once, in the customer's language when we have it."""
-    match = turn.services.knowledge.best_match(turn.message.text, turn.language)
-    if match is None:
-        await call_next(turn)
-        return
-    turn.replies.append(OutboundReply(match.entry.answer))
-    turn.answered_by_faq = match.entry.faq_id
-
-
-async def hand_off_unanswered(turn: Turn, call_next: NextStep) -> None:
-    """Nothing could answer: tell the customer honestly and open a ticket."""
-    turn.hand_off("no automatic answer")
-    turn.say(Text.NO_ANSWER_TICKET)
 
 
 DEFAULT_PIPELINE: tuple[Step, ...] = (
@@ -178,26 +98,9 @@ DEFAULT_PIPELINE: tuple[Step, ...] = (
     human_takeover,
     satisfaction_answer,
     files_for_people,
+    sensitive_matters,
     person_requested,
     answer_from_faq,
+    answer_with_llm,
     hand_off_unanswered,
 )
-
-
-async def _end(turn: Turn) -> None:
-    return None
-
-
-def _link(step: Step, call_next: NextStep) -> NextStep:
-    async def run(turn: Turn) -> None:
-        await step(turn, call_next)
-
-    return run
-
-
-def build_pipeline(steps: Sequence[Step]) -> NextStep:
-    """Chain the steps once, so a turn is a single call."""
-    chain: NextStep = _end
-    for step in reversed(steps):
-        chain = _link(step, chain)
-    return chain

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.types import (
+    AIUsage,
     Attachment,
     ChannelKind,
     Deliveries,
@@ -158,6 +159,13 @@ class ChangeResult:
     deliveries: Deliveries
 
 
+@dataclass(frozen=True, slots=True)
+class DraftOutcome:
+    text: str
+    ticket: TicketView | None
+    deliveries: Deliveries
+
+
 class StaffStore(Protocol):
     """What staff actions need from storage; `storage.staff` implements it."""
 
@@ -191,8 +199,18 @@ class StaffStore(Protocol):
         source_message_id: str | None,
         mirror: bool,
         lease_owner: str,
+        original: str | None = None,
+        usage: AIUsage | None = None,
     ) -> ChangeResult | None:
-        """Store and owe an agent's reply; it opens or takes the ticket. None: a redelivery."""
+        """Store and owe an agent's reply; it opens or takes the ticket. None: a redelivery.
+
+        `original` is what the agent wrote when `reply` is its translation."""
+
+    async def settle_draft(
+        self, question_id: int, *, send: bool, by: AgentView, lease_owner: str
+    ) -> DraftOutcome | None:
+        """Send or discard the AI draft answering customer message `question_id`; None
+        when there is no such draft waiting."""
 
     async def change_ticket(
         self, ticket_id: int, change: TicketChange, *, by: AgentView | None, lease_owner: str

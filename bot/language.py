@@ -280,6 +280,10 @@ class LanguageDetector:
         }
 
     @property
+    def default(self) -> str:
+        return self._default
+
+    @property
     def languages(self) -> frozenset[str]:
         return self._served
 

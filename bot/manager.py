@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from bot.ai import usage_of
 from bot.conversation import DEFAULT_PIPELINE, Services, Step, Turn, build_pipeline
 from bot.errors import MessageRejected
 from bot.outbox import Outbox
@@ -42,6 +43,8 @@ MAX_PROCESSING_ATTEMPTS = 5
 class Limits:
     max_message_chars: int
     recovery_seconds: float = 30.0
+    staff_language: str | None = None
+    """The agents' language when a staff desk is configured (for translations)."""
 
 
 class ConversationManager:
@@ -116,7 +119,7 @@ class ConversationManager:
             turn = Turn(message=message, conversation=conversation, services=self._services)
             try:
                 await self._pipeline(turn)
-                result = turn.result()
+                result = await self._for_staff(turn, turn.result())
                 outcome = _outcome(result)
             except Exception:
                 log.exception(
@@ -139,6 +142,30 @@ class ConversationManager:
             outcome,
             len(result.replies),
             (time.perf_counter() - started) * 1000,
+        )
+
+    async def _for_staff(self, turn: Turn, result: TurnResult) -> TurnResult:
+        """Staff who follow this conversation read it in their language: add a translation."""
+        ai = self._services.ai
+        staff_language = self._limits.staff_language
+        followed = turn.conversation.open_ticket is not None or result.ticket is not None
+        language = result.language
+        if (
+            ai is None
+            or staff_language is None
+            or not followed
+            or language in (None, staff_language)
+            or not turn.message.text.strip()
+        ):
+            return result
+        translated = await ai.translate(turn.message.text, staff_language)
+        if translated is None:
+            return result
+        usage = usage_of(translated)
+        return replace(
+            result,
+            translation=translated.text,
+            usage=usage if result.usage is None else result.usage + usage,
         )
 
     async def accept_edit(self, message: InboundMessage) -> None:
@@ -181,8 +208,10 @@ class ConversationManager:
 
 
 def _outcome(result: TurnResult) -> str:
-    if result.answered_by_faq:
-        return "faq"
+    if result.answered_by is not None:
+        return result.answered_by.value
+    if result.draft is not None:
+        return "draft"
     if result.ticket is not None:
         return "handoff"
     return "silent" if not result.replies else "replied"

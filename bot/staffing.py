@@ -12,8 +12,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.desk import AgentView, AiScope, DeskReply, StaffMessage, StaffStore, TicketChange
+from bot.ai import AIResponder, usage_of
+from bot.desk import (
+    AgentView,
+    AiScope,
+    DeskReply,
+    DraftOutcome,
+    StaffMessage,
+    StaffStore,
+    TicketChange,
+)
 from bot.errors import CommandError
+from bot.language import LanguageDetector
+from bot.llm import Translation
 from bot.outbox import Outbox
 from bot.texts import Text, render
 from bot.types import (
@@ -61,12 +72,18 @@ class StaffService:
         outbox: Outbox,
         owner: str,
         tell_customer_on_assign: bool,
+        staff_language: str = "en",
+        ai: AIResponder | None = None,
+        detector: LanguageDetector | None = None,
     ) -> None:
         self._store = store
         self._conversations = conversations
         self._outbox = outbox
         self._owner = owner
         self._tell_on_assign = tell_customer_on_assign
+        self._staff_language = staff_language
+        self._ai = ai
+        self._detector = detector
         self.commands: CommandRunner | None = None
 
     @property
@@ -110,9 +127,11 @@ class StaffService:
         source_message_id: str | None = None,
         mirror: bool = True,
     ) -> TicketView | None:
-        """An agent's answer: stored, owed to the customer, and the ticket taken if unowned."""
+        """An agent's answer: stored, owed to the customer (in their language), and the
+        ticket taken if nobody owns it."""
+        translated = await self._in_customer_language(conversation_id, text)
         reply = OutboundReply(
-            text,
+            translated.text if translated else text,
             sender_kind=SenderKind.AGENT,
             author_name=agent.display_name,
             attachments=attachments,
@@ -124,11 +143,37 @@ class StaffService:
             source_message_id=source_message_id,
             mirror=mirror,
             lease_owner=self._owner,
+            original=text if translated else None,
+            usage=usage_of(translated) if translated else None,
         )
         if result is None:
             return None
         self._outbox.send_now(result.deliveries)
         return result.ticket
+
+    async def _in_customer_language(self, conversation_id: int, text: str) -> Translation | None:
+        """The agent's words translated when the customer reads another language."""
+        if self._ai is None or self._ai.provider is None or not text.strip():
+            return None
+        conversation = await self._conversations.load_conversation(conversation_id)
+        target = conversation.language or conversation.customer.language
+        if target is None or target == self._staff_language:
+            return None
+        if self._detector is not None and self._detector.detect(text, previous=None) == target:
+            return None  # the agent wrote in the customer's language already
+        return await self._ai.translate(text, target)
+
+    # Drafts ------------------------------------------------------------------------------
+
+    async def settle_draft(self, question_id: int, *, send: bool, by: AgentView) -> DraftOutcome:
+        """Send an AI draft as it is, or drop it; the outcome says what it was."""
+        outcome = await self._store.settle_draft(
+            question_id, send=send, by=by, lease_owner=self._owner
+        )
+        if outcome is None:
+            raise CommandError(f"No AI draft {question_id} is waiting (sent or discarded?).")
+        self._outbox.send_now(outcome.deliveries)
+        return outcome
 
     # Tickets -----------------------------------------------------------------------------
 

@@ -20,6 +20,10 @@ class Text(StrEnum):
     RATING_QUESTION = "rating_question"
     RATING_THANKS = "rating_thanks"
     AGENT_ASSIGNED = "agent_assigned"
+    SENSITIVE_NOTICE = "sensitive_notice"
+    DRAFT_PENDING = "draft_pending"
+    AFTER_HOURS_NOTICE = "after_hours_notice"
+    TEAM_BACK = "team_back"
 
 
 CATALOG: dict[Text, dict[str, str]] = {
@@ -136,6 +140,54 @@ CATALOG: dict[Text, dict[str, str]] = {
         "zh": "我们团队的{agent}正在为您处理这个问题。",
         "fr": "{agent}, de notre équipe, s'occupe maintenant de votre demande.",
         "es": "{agent}, de nuestro equipo, se está ocupando ahora de su solicitud.",
+    },
+    Text.SENSITIVE_NOTICE: {
+        "en": "This is something one of my colleagues needs to look at, so I've passed it to "
+        "our team with priority. A person will reply here as soon as possible.",
+        "de": "Darum muss sich ein Mitarbeiter kümmern, deshalb habe ich Ihr Anliegen mit "
+        "Vorrang an unser Team weitergegeben. Jemand antwortet Ihnen hier so bald wie möglich.",
+        "ru": "Этим должен заняться наш сотрудник, поэтому я передал ваш вопрос команде в "
+        "приоритетном порядке. Вам ответят здесь как можно скорее.",
+        "zh": "这个问题需要由我们的工作人员处理，我已将其优先转交给团队，"
+        "工作人员会尽快在这里回复您。",
+        "fr": "Un de mes collègues doit s'en occuper, j'ai donc transmis votre demande en "
+        "priorité à notre équipe. Quelqu'un vous répondra ici dès que possible.",
+        "es": "De esto tiene que ocuparse una persona de nuestro equipo, así que lo he "
+        "pasado con prioridad. Alguien le responderá aquí lo antes posible.",
+    },
+    Text.DRAFT_PENDING: {
+        "en": "I've prepared an answer for you; a colleague will check it and send it here "
+        "shortly.",
+        "de": "Ich habe eine Antwort vorbereitet; ein Mitarbeiter prüft sie und schickt sie "
+        "Ihnen hier in Kürze.",
+        "ru": "Я подготовил ответ; сотрудник проверит его и скоро пришлёт сюда.",
+        "zh": "我已为您准备好答复，工作人员确认后会很快在这里发给您。",
+        "fr": "J'ai préparé une réponse ; un collègue va la vérifier et vous l'envoyer ici "
+        "très bientôt.",
+        "es": "He preparado una respuesta; una persona del equipo la revisará y se la "
+        "enviará aquí en breve.",
+    },
+    Text.AFTER_HOURS_NOTICE: {
+        "en": "Our team is not available right now and is back {when}. I've passed your "
+        "question on, and a person will reply here then.",
+        "de": "Unser Team ist gerade nicht erreichbar und {when} wieder da. Ich habe Ihre "
+        "Frage weitergegeben; dann antwortet Ihnen hier ein Mitarbeiter.",
+        "ru": "Сейчас наша команда недоступна и вернётся {when}. Я передал ваш вопрос, и "
+        "тогда сотрудник ответит вам здесь.",
+        "zh": "我们的团队目前不在线，将于{when}回来。我已转交您的问题，"
+        "届时工作人员会在这里回复您。",
+        "fr": "Notre équipe n'est pas disponible pour le moment et sera de retour {when}. "
+        "J'ai transmis votre question ; quelqu'un vous répondra ici à ce moment-là.",
+        "es": "Nuestro equipo no está disponible ahora y vuelve {when}. He pasado su "
+        "pregunta y una persona le responderá aquí entonces.",
+    },
+    Text.TEAM_BACK: {
+        "en": "Our team is back {when}.",
+        "de": "Unser Team ist {when} wieder für Sie da.",
+        "ru": "Наша команда вернётся {when}.",
+        "zh": "我们的团队将于{when}回来。",
+        "fr": "Notre équipe sera de retour {when}.",
+        "es": "Nuestro equipo vuelve {when}.",
     },
 }
 

@@ -43,6 +43,8 @@ class MessageStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DRAFT = "draft"
+    """An AI answer waiting for a person to send, edit or discard it."""
+    DISCARDED = "discarded"
 
 
 class DeliveryTarget(StrEnum):
@@ -237,6 +239,7 @@ class MessageView:
     attachments: tuple[Attachment, ...] = ()
     kind: InboundKind = InboundKind.MESSAGE
     action: str | None = None
+    translation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +306,8 @@ class StaffPostKind(StrEnum):
     """Something that happened: a ticket opened, assigned, closed; a delivery failed."""
     NOTE = "note"
     """A private staff note; the customer never sees it."""
+    DRAFT = "draft"
+    """An AI answer waiting for a person to send, edit or discard it."""
 
 
 class StaffEvent(StrEnum):
@@ -323,6 +328,8 @@ class StaffEvent(StrEnum):
     RATED = "rated"
     NOTE = "note"
     """A private staff note on the ticket."""
+    DRAFT = "draft"
+    """An AI draft was sent or discarded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +353,8 @@ class StaffPost:
     recent: tuple[MessageView, ...] = ()
     """For a HANDOFF: the conversation's latest messages, oldest first."""
     attempts: int = 0
+    translation: str | None = None
+    """A customer's words in the agents' language."""
 
     @property
     def mergeable(self) -> bool:
@@ -383,6 +392,34 @@ class TicketRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class AIUsage:
+    """What the language model cost for one message: tokens and the estimated price."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    model: str | None = None
+
+    def __add__(self, other: AIUsage) -> AIUsage:
+        cost = (
+            None
+            if self.cost_usd is None and other.cost_usd is None
+            else (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
+        )
+        return AIUsage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            cost,
+            self.model or other.model,
+        )
+
+
+class AnsweredBy(StrEnum):
+    FAQ = "faq"
+    AI = "ai"
+
+
+@dataclass(frozen=True, slots=True)
 class TurnResult:
     """Everything one turn decided, written by the store in one transaction."""
 
@@ -395,6 +432,12 @@ class TurnResult:
     failed: bool = False
     rating: tuple[int, int] | None = None
     """(ticket id, score) when the customer answered the satisfaction question."""
+    draft: OutboundReply | None = None
+    """An AI answer kept for staff to approve instead of being sent."""
+    answered_by: AnsweredBy | None = None
+    usage: AIUsage | None = None
+    translation: str | None = None
+    """The customer's message in the agents' language, for the topic."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from storage.inbound import FIND_CONVERSATION, LEASE, InboundRecorder, now
 from storage.staff_posts import load_staff_posts
 from storage.tickets import ACTIVE_STATUSES, handoff_buttons, open_or_raise_ticket
 from storage.views import attachment_view, conversation_from_row, message_view, ticket_view
-from storage.writes import MessageWriter, Outgoing
+from storage.writes import MessageWriter, Outgoing, draft_message
 
 _ACTIVE = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
 AI_SWITCH_KEY = "ai_enabled"
@@ -59,7 +59,8 @@ WHERE c.id = ?
 ORDER BY t.id
 """
 MARK_PROCESSED = """
-UPDATE message SET status = ?, language = ?, faq_id = ?, ticket_id = ?,
+UPDATE message SET status = ?, language = ?, faq_id = ?, ticket_id = ?, translation = ?,
+    answered_by = ?, ai_input_tokens = ?, ai_output_tokens = ?, ai_cost = ?, ai_model = ?,
     lease_owner = NULL, lease_until = NULL
 WHERE id = ?
 """
@@ -181,6 +182,8 @@ class ConversationStore:
         for index, reply in enumerate(result.replies):
             key = f"r{result.inbound_message_id}.{index}"
             writer.add(Outgoing.for_reply(key, reply, to_staff=mirror))
+        if result.draft is not None:
+            writer.add(draft_message(result.inbound_message_id, result.draft, to_staff=mirror))
         return writer
 
     def _finish_turn(
@@ -224,6 +227,7 @@ class ConversationStore:
                 )
             )
         status = MessageStatus.FAILED if result.failed else MessageStatus.PROCESSED
+        usage = result.usage
         writer.statements.append(
             (
                 MARK_PROCESSED,
@@ -232,6 +236,12 @@ class ConversationStore:
                     result.language,
                     result.answered_by_faq,
                     writer.ticket_id,
+                    result.translation,
+                    result.answered_by.value if result.answered_by else None,
+                    usage.input_tokens if usage else None,
+                    usage.output_tokens if usage else None,
+                    usage.cost_usd if usage else None,
+                    usage.model if usage else None,
                     result.inbound_message_id,
                 ),
             )

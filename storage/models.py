@@ -25,6 +25,9 @@ from bot.types import (
     TicketStatus,
 )
 
+STATUS_DESCRIPTION = "a bot.types.MessageStatus value"
+"""Fixed, so that a new status never makes SQLite rebuild the message tables."""
+
 
 def _empty_list() -> list[Any]:
     return []
@@ -192,7 +195,7 @@ class Message(Model):
     text = fields.TextField()
     private = fields.BooleanField(default=False, db_default=False)
     source_message_id = fields.CharField(max_length=128, null=True)
-    status = fields.CharEnumField(MessageStatus, max_length=10)
+    status = fields.CharEnumField(MessageStatus, max_length=10, description=STATUS_DESCRIPTION)
     language = fields.CharField(max_length=8, null=True)
     faq_id = fields.CharField(max_length=100, null=True)
     buttons: fields.Field[list[Any]] = fields.JSONField(default=_empty_list)
@@ -201,6 +204,17 @@ class Message(Model):
     messages: their `bot.types.InboundKind` when it is not a plain message."""
     action = fields.CharField(max_length=64, null=True)
     """The button a customer pressed (its action)."""
+    translation = fields.TextField(null=True)
+    """A customer message in the agents' language, shown under it in the topic."""
+    original_text = fields.TextField(null=True)
+    """An agent's reply as they wrote it, when the customer got a translation."""
+    answered_by = fields.CharField(max_length=8, null=True)
+    """For a customer question: `faq` or `ai` when it was answered automatically."""
+    ai_input_tokens = fields.IntField(null=True)
+    ai_output_tokens = fields.IntField(null=True)
+    ai_cost = fields.FloatField(null=True)
+    """Estimated cost in USD of the model calls this message caused."""
+    ai_model = fields.CharField(max_length=100, null=True)
     attempts = fields.SmallIntField(default=0, db_default=0)
     lease_owner = fields.CharField(max_length=64, null=True)
     lease_until = fields.DatetimeField(null=True)
@@ -238,7 +252,7 @@ class Delivery(Model):
         "models.Message", related_name="deliveries", on_delete=fields.CASCADE
     )
     target = fields.CharEnumField(DeliveryTarget, max_length=10)
-    status = fields.CharEnumField(MessageStatus, max_length=10)
+    status = fields.CharEnumField(MessageStatus, max_length=10, description=STATUS_DESCRIPTION)
     attempts = fields.SmallIntField(default=0, db_default=0)
     next_attempt_at = fields.DatetimeField()
     lease_owner = fields.CharField(max_length=64, null=True)

@@ -17,10 +17,12 @@ from bot.desk import (
     AgentView,
     AiScope,
     ChangeResult,
+    DraftOutcome,
     StaffIdentity,
     TicketChange,
 )
 from bot.types import (
+    AIUsage,
     AutomationLevel,
     ChannelAddress,
     Deliveries,
@@ -36,6 +38,7 @@ from bot.types import (
     TicketView,
 )
 from storage import models, sql
+from storage.drafts import settle_draft
 from storage.inbound import LEASE, now
 from storage.staff_posts import load_staff_posts
 from storage.tickets import ACTIVE_STATUSES, open_or_raise_ticket, record_event
@@ -165,6 +168,8 @@ class StaffStore:
         source_message_id: str | None,
         mirror: bool,
         lease_owner: str,
+        original: str | None = None,
+        usage: AIUsage | None = None,
     ) -> ChangeResult | None:
         key = source_message_id or f"a{uuid.uuid4().hex}"
         async with in_transaction():
@@ -223,9 +228,26 @@ class StaffStore:
                     to_staff=mirror and staff,
                 )
             )
+            if original is not None or usage is not None:
+                writer.statements.append(_translation_note(writer, key, original, usage))
+            # Whoever answers in person makes waiting AI drafts moot.
+            writer.statements.append(
+                (
+                    "UPDATE message SET status = 'discarded' "
+                    "WHERE conversation_id = ? AND status = 'draft'",
+                    (conversation_id,),
+                )
+            )
             outcome = await sql.run(*writer.statements)
         deliveries = await _deliveries(writer, outcome)
         return ChangeResult(ticket_view(ticket), deliveries)
+
+    async def settle_draft(
+        self, question_id: int, *, send: bool, by: AgentView, lease_owner: str
+    ) -> DraftOutcome | None:
+        return await settle_draft(
+            question_id, send=send, by=by, lease_owner=lease_owner, mirror=self.mirror_to_staff
+        )
 
     async def change_ticket(
         self, ticket_id: int, change: TicketChange, *, by: AgentView | None, lease_owner: str
@@ -236,6 +258,8 @@ class StaffStore:
                 "identity"
             )
             detail = _apply(ticket, change, now())
+            if change.status in DONE_STATUSES:
+                ticket.automation_level = await _automation_level(ticket)
             await ticket.save()
             conversation_changes: dict[str, object] = {}
             if change.handoff is not None:
@@ -317,6 +341,38 @@ def _apply(ticket: models.Ticket, change: TicketChange, current: datetime) -> di
     if change.private:
         detail.update(note=change.summary)
     return detail
+
+
+def _translation_note(
+    writer: MessageWriter, key: str, original: str | None, usage: AIUsage | None
+) -> sql.Statement:
+    return (
+        "UPDATE message SET original_text = ?, ai_input_tokens = ?, ai_output_tokens = ?, "
+        "ai_cost = ?, ai_model = ? WHERE channel = ? AND source_message_id = ?",
+        (
+            original,
+            usage.input_tokens if usage else None,
+            usage.output_tokens if usage else None,
+            usage.cost_usd if usage else None,
+            usage.model if usage else None,
+            writer.address.channel.value,
+            key,
+        ),
+    )
+
+
+async def _automation_level(ticket: models.Ticket) -> AutomationLevel:
+    """How much of a finished ticket the AI did: all of it when no person ever replied."""
+    messages = models.Message.filter(ticket_id=ticket.id)
+    people = await messages.filter(
+        direction=Direction.OUTGOING, sender_kind=SenderKind.AGENT
+    ).exists()
+    machine = await messages.filter(answered_by="ai").exists()
+    if machine and not people:
+        return AutomationLevel.AI_ONLY
+    if machine:
+        return AutomationLevel.AI_ASSISTED
+    return ticket.automation_level
 
 
 def _with_human(level: AutomationLevel) -> AutomationLevel:

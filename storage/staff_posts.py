@@ -14,6 +14,7 @@ from bot.types import (
     Attachment,
     ChannelKind,
     Direction,
+    MessageStatus,
     MessageView,
     SenderKind,
     StaffEvent,
@@ -29,6 +30,7 @@ HANDOFF_RECENT_MESSAGES = 10
 STAFF_POSTS = """
 SELECT d.id AS delivery_id, d.attempts, m.id AS message_id, m.direction, m.sender_kind,
     m.author_name, m.text, m.private, m.event, m.buttons, m.language, m.ticket_id,
+    m.status, m.translation,
     m.conversation_id, c.customer_id, u.name AS customer_name, i.display_name, i.channel
 FROM delivery d
 JOIN message m ON m.id = d.message_id
@@ -91,6 +93,7 @@ def _post(
         buttons=buttons_from_json(raw_buttons),
         recent=recent,
         attempts=int(row["attempts"]),
+        translation=row["translation"],
     )
 
 
@@ -100,6 +103,8 @@ def _kind(row: dict[str, Any]) -> StaffPostKind:
         return StaffPostKind.CUSTOMER
     if direction is Direction.INCOMING:
         return StaffPostKind.CUSTOMER
+    if row["status"] == MessageStatus.DRAFT.value:
+        return StaffPostKind.DRAFT
     if direction is Direction.ACTIVITY:
         return StaffPostKind.NOTE if row["private"] else StaffPostKind.EVENT
     if SenderKind(row["sender_kind"]) is SenderKind.AGENT:

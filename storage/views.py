@@ -109,6 +109,7 @@ def message_view(row: models.Message, attachments: tuple[Attachment, ...] = ()) 
         attachments=attachments,
         kind=_inbound_kind(row),
         action=row.action,
+        translation=row.translation,
     )
 
 

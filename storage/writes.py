@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.types import (
     Attachment,
+    Button,
     ChannelAddress,
     DeliveryTarget,
     Direction,
@@ -72,6 +73,8 @@ class Outgoing:
     reply: OutboundReply | None = None
     to_customer: bool = True
     to_staff: bool = False
+    status: MessageStatus | None = None
+    """None: pending when owed to the customer, else processed."""
 
     @classmethod
     def for_reply(cls, key: str, reply: OutboundReply, *, to_staff: bool) -> Outgoing:
@@ -83,6 +86,31 @@ class Outgoing:
             reply=reply,
             to_staff=to_staff,
         )
+
+
+def draft_key(question_id: int) -> str:
+    """A draft is known by the customer message it answers (`/draft send N`)."""
+    return f"d{question_id}"
+
+
+def draft_buttons(question_id: int) -> tuple[Button, ...]:
+    return (
+        Button("✅ Send", f"/draft send {question_id}"),
+        Button("✏️ Edit", f"/draft edit {question_id}"),
+        Button("🗑 Discard", f"/draft discard {question_id}"),
+    )
+
+
+def draft_message(question_id: int, draft: OutboundReply, *, to_staff: bool) -> Outgoing:
+    """An AI answer kept for staff: stored, shown in the topic, not sent."""
+    return Outgoing(
+        key=draft_key(question_id),
+        text=draft.text,
+        reply=OutboundReply(draft.text, buttons=draft_buttons(question_id)),
+        to_customer=False,
+        to_staff=to_staff,
+        status=MessageStatus.DRAFT,
+    )
 
 
 @dataclass
@@ -102,7 +130,9 @@ class MessageWriter:
 
     def add(self, item: Outgoing) -> None:
         reply = item.reply or OutboundReply(item.text)
-        status = MessageStatus.PENDING if item.to_customer else MessageStatus.PROCESSED
+        status = item.status or (
+            MessageStatus.PENDING if item.to_customer else MessageStatus.PROCESSED
+        )
         self.statements.append(
             (
                 INSERT_MESSAGE,
@@ -140,18 +170,24 @@ class MessageWriter:
     def mirror(self, message_id: int) -> None:
         """Owe the staff a copy of a message already stored (a customer's, usually)."""
         self._staff.append(len(self.statements))
-        self.statements.append(
+        self.statements.append(self._delivery_by_id(DeliveryTarget.STAFF, message_id))
+
+    def owe_customer(self, message_id: int, reply: OutboundReply) -> None:
+        """Owe the customer a message already stored (an approved draft)."""
+        self._customer.append((len(self.statements), reply))
+        self.statements.append(self._delivery_by_id(DeliveryTarget.CUSTOMER, message_id))
+
+    def _delivery_by_id(self, target: DeliveryTarget, message_id: int) -> sql.Statement:
+        return (
+            INSERT_DELIVERY_BY_ID,
             (
-                INSERT_DELIVERY_BY_ID,
-                (
-                    message_id,
-                    DeliveryTarget.STAFF.value,
-                    sql.db_time(self.now),
-                    self.lease_owner,
-                    sql.db_time(self.lease_until),
-                    sql.db_time(self.now),
-                ),
-            )
+                message_id,
+                target.value,
+                sql.db_time(self.now),
+                self.lease_owner,
+                sql.db_time(self.lease_until),
+                sql.db_time(self.now),
+            ),
         )
 
     def _delivery_by_key(self, target: DeliveryTarget, key: str) -> sql.Statement:

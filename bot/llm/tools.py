@@ -65,7 +65,12 @@ def support_tools(*, categories: Sequence[str] = (), search: bool = True) -> tup
                 "by the knowledge provided, promises nothing beyond it, and can be sent to "
                 "the customer without a person checking it first."
             ),
-            parameters={"type": "object", "properties": {}},
+            parameters={
+                "type": "object",
+                "properties": {"category": {**category, "description": "Topic of the question."}}
+                if categories
+                else {},
+            },
         ),
     ]
     if search:

@@ -66,6 +66,10 @@ def post_text(post: StaffPost) -> str:
     if files:
         body = f"{body}\n{files}" if body else files
     name = escape(post.customer_name or "Customer", quote=False)
+    if post.translation:
+        body = f"{body}\n🌐 <i>{escape(post.translation, quote=False)}</i>"
+    if post.kind is StaffPostKind.DRAFT:
+        return f"📝 <b>AI draft</b> for the customer, not sent yet:\n{body}"
     if post.event is StaffEvent.EDITED:
         return f"✏️ <b>{name}</b> edited a message:\n{body}"
     if post.kind is StaffPostKind.CUSTOMER:
@@ -113,6 +117,8 @@ def _recent_line(message: MessageView, post: StaffPost) -> str:
     if len(text) > RECENT_PREVIEW_CHARS:
         text = text[: RECENT_PREVIEW_CHARS - 1] + "…"
     body = escape(text, quote=False)
+    if message.translation:
+        body = f"{body} <i>(🌐 {escape(message.translation, quote=False)})</i>"
     files = attachment_lines(message.attachments)
     if files:
         body = f"{body} {files}".strip()

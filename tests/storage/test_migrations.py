@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tortoise.connection import get_connection
+from tortoise.exceptions import IntegrityError
 
 from storage import models
 from storage.database import Database
@@ -74,3 +76,47 @@ async def test_reopening_a_current_database_changes_nothing(tmp_path: Path) -> N
         assert [c.name for c in await models.Customer.all()] == ["Bo"]
     finally:
         await second.close()
+
+
+async def _unique_keys_hold(url: str) -> None:
+    """The keys that make redeliveries harmless survive every migration."""
+    database = Database(url)
+    await database.open()
+    try:
+        customer = await models.Customer.create(name="Cy")
+        identity = await models.ChannelIdentity.create(
+            customer=customer, channel="web", external_user_id="v", chat_id="v"
+        )
+        conversation = await models.Conversation.create(customer=customer, identity=identity)
+        fields = {
+            "conversation": conversation,
+            "channel": "web",
+            "direction": "incoming",
+            "sender_kind": "customer",
+            "text": "hi",
+            "status": "received",
+            "source_message_id": "v:1",
+        }
+        message = await models.Message.create(**fields)
+        with pytest.raises(IntegrityError):
+            await models.Message.create(**fields)
+        await models.Delivery.create(
+            message=message, target="customer", status="pending", next_attempt_at=message.created_at
+        )
+        with pytest.raises(IntegrityError):
+            await models.Delivery.create(
+                message=message,
+                target="customer",
+                status="pending",
+                next_attempt_at=message.created_at,
+            )
+    finally:
+        await database.close()
+
+
+async def test_sqlite_keeps_its_unique_keys(tmp_path: Path) -> None:
+    await _unique_keys_hold(f"sqlite://{tmp_path}/keys.sqlite3")
+
+
+async def test_postgres_keeps_its_unique_keys(postgres_url: str) -> None:
+    await _unique_keys_hold(postgres_url)
