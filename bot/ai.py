@@ -113,11 +113,15 @@ class AIResponder:
         conversation: ConversationView,
         language: str,
         *,
+        faq: Sequence[FaqMatch] | None = None,
         open_tickets: Sequence[TicketView] = (),
     ) -> tuple[LLMReply, frozenset[str]]:
-        """The model's answer and what the question is about (for the safe-send policy)."""
+        """The model's answer and what the question is about (for the safe-send policy).
+
+        `faq` is the FAQ search the turn already made (searched here when None)."""
         assert self.provider is not None
-        faq = self.knowledge.search(message.text, language, limit=GROUNDING_FAQ)
+        if faq is None:
+            faq = self.knowledge.search(message.text, language, limit=GROUNDING_FAQ)
         passages = self._passages(message.text, language, GROUNDING_PASSAGES)
         history = await self.load_history(conversation.id, HISTORY_MESSAGES)
         request = self.builder.build(

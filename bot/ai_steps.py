@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.ai import AutoSend, usage_of
+from bot.ai import GROUNDING_FAQ, AutoSend, usage_of
 from bot.errors import LLMError
 from bot.texts import Text
 from bot.triage import triage
@@ -18,6 +18,8 @@ from bot.turn import NextStep, Turn
 from bot.types import AnsweredBy, OutboundReply, TicketPriority
 
 log = logging.getLogger(__name__)
+
+FAQ_CANDIDATES = GROUNDING_FAQ
 
 
 async def sensitive_matters(turn: Turn, call_next: NextStep) -> None:
@@ -41,7 +43,10 @@ async def sensitive_matters(turn: Turn, call_next: NextStep) -> None:
 async def answer_from_faq(turn: Turn, call_next: NextStep) -> None:
     """A confident FAQ match answers at once, in the customer's language when we have it
     (or translated by the model when only other languages exist)."""
-    match = turn.services.knowledge.best_match(turn.message.text, turn.language)
+    knowledge = turn.services.knowledge
+    candidates = knowledge.search(turn.message.text, turn.language, limit=FAQ_CANDIDATES)
+    turn.faq_candidates = tuple(candidates)  # the model's grounding, if it comes to that
+    match = candidates[0] if candidates and candidates[0].score >= knowledge.threshold else None
     if match is None:
         await call_next(turn)
         return
@@ -70,6 +75,7 @@ async def answer_with_llm(turn: Turn, call_next: NextStep) -> None:
             turn.message,
             turn.conversation,
             language,
+            faq=turn.faq_candidates,
             open_tickets=(ticket,) if ticket else (),
         )
     except LLMError as exc:

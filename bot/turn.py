@@ -20,6 +20,7 @@ from bot.types import (
     AIUsage,
     AnsweredBy,
     ConversationView,
+    FaqMatch,
     KnowledgeSearch,
     MessageView,
     OutboundReply,
@@ -56,6 +57,8 @@ class Turn:
     rating: tuple[int, int] | None = None
     draft: OutboundReply | None = None
     usage: AIUsage | None = None
+    faq_candidates: tuple[FaqMatch, ...] | None = None
+    """The FAQ entries closest to the question (searched once per turn)."""
     priority_floor: TicketPriority = TicketPriority.NORMAL
     """An upset or urgent customer: any ticket of this turn gets at least this priority."""
 

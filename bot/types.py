@@ -528,6 +528,10 @@ class ExpiringValueStore(Protocol):
 class KnowledgeSearch(Protocol):
     """FAQ matching: the best entry for a question, or None when nothing fits."""
 
+    @property
+    def threshold(self) -> float:
+        """The confidence a match needs to be answered from (`best_match` applies it)."""
+
     def best_match(self, question: str, language: str | None) -> FaqMatch | None: ...
 
     def search(self, question: str, language: str | None, *, limit: int) -> list[FaqMatch]: ...

@@ -57,6 +57,10 @@ class LiveFaq:
         """True while matching blends in embeddings."""
         return self._matcher.semantic
 
+    @property
+    def threshold(self) -> float:
+        return self._matcher.min_score
+
     def best_match(self, question: str, language: str | None) -> FaqMatch | None:
         return self._matcher.best_match(question, language)
 

@@ -35,7 +35,13 @@ from storage import models, sql
 from storage.inbound import FIND_CONVERSATION, LEASE, InboundRecorder, now
 from storage.staff_posts import load_staff_posts
 from storage.tickets import ACTIVE_STATUSES, handoff_buttons, open_or_raise_ticket
-from storage.views import attachment_view, conversation_from_row, message_view, ticket_view
+from storage.views import (
+    attachment_view,
+    conversation_from_row,
+    history_view,
+    message_view,
+    ticket_view,
+)
 from storage.writes import MessageWriter, Outgoing, draft_message
 
 _ACTIVE = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
@@ -63,6 +69,16 @@ UPDATE message SET status = ?, language = ?, faq_id = ?, ticket_id = ?, translat
     answered_by = ?, ai_input_tokens = ?, ai_output_tokens = ?, ai_cost = ?, ai_model = ?,
     lease_owner = NULL, lease_until = NULL
 WHERE id = ?
+"""
+
+
+HISTORY = """
+SELECT id, conversation_id, direction, sender_kind, text, status, created_at, author_name,
+    language, event, action, translation
+FROM message
+WHERE conversation_id = ? AND private = false AND direction != 'activity'
+ORDER BY id DESC
+LIMIT ?
 """
 
 
@@ -110,13 +126,8 @@ class ConversationStore:
 
     async def history(self, conversation_id: int, *, limit: int) -> list[MessageView]:
         """The latest public messages, oldest first (what the customer saw)."""
-        rows = (
-            await models.Message.filter(conversation_id=conversation_id, private=False)
-            .exclude(direction=Direction.ACTIVITY)
-            .order_by("-id")
-            .limit(limit)
-        )
-        return [message_view(row) for row in reversed(rows)]
+        [rows] = await sql.run((HISTORY, (conversation_id, limit)))
+        return [history_view(row) for row in reversed(rows)]
 
     async def find_conversation(self, address: ChannelAddress) -> int | None:
         row = await sql.fetch_one(

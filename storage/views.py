@@ -18,7 +18,9 @@ from bot.types import (
     FaqEntry,
     HandoffState,
     InboundKind,
+    MessageStatus,
     MessageView,
+    SenderKind,
     TicketPriority,
     TicketStatus,
     TicketView,
@@ -110,6 +112,34 @@ def message_view(row: models.Message, attachments: tuple[Attachment, ...] = ()) 
         kind=_inbound_kind(row),
         action=row.action,
         translation=row.translation,
+    )
+
+
+def history_view(row: dict[str, Any]) -> MessageView:
+    """A message read back with plain SQL (the per-turn history), without attachments."""
+    created_at = sql.py_time(row["created_at"])
+    assert created_at is not None
+    direction = Direction(row["direction"])
+    event = row["event"]
+    kind = (
+        InboundKind(event)
+        if direction is Direction.INCOMING and event in INBOUND_KINDS
+        else InboundKind.MESSAGE
+    )
+    return MessageView(
+        id=int(row["id"]),
+        conversation_id=int(row["conversation_id"]),
+        direction=direction,
+        sender_kind=SenderKind(row["sender_kind"]),
+        text=row["text"],
+        private=False,
+        status=MessageStatus(row["status"]),
+        created_at=created_at,
+        author_name=row["author_name"],
+        language=row["language"],
+        kind=kind,
+        action=row["action"],
+        translation=row["translation"],
     )
 
 

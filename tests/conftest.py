@@ -27,9 +27,9 @@ if TYPE_CHECKING:
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HELPLINE_* variable, .env or helpline.yaml of the developer leaks into a test."""
+    """No HELPLINE_* or LLM SDK variable, .env or helpline.yaml of the developer leaks in."""
     for name in list(os.environ):
-        if name.startswith("HELPLINE_"):
+        if name.startswith(("HELPLINE_", "ANTHROPIC_", "OPENAI_")):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tortoise.connection import get_connection
@@ -88,7 +89,7 @@ async def _unique_keys_hold(url: str) -> None:
             customer=customer, channel="web", external_user_id="v", chat_id="v"
         )
         conversation = await models.Conversation.create(customer=customer, identity=identity)
-        fields = {
+        fields: dict[str, Any] = {
             "conversation": conversation,
             "channel": "web",
             "direction": "incoming",
