@@ -176,7 +176,7 @@ async def paced(
 async def handoff_customer(
     driver: Driver, session: aiohttp.ClientSession, chat: int, messages: int
 ) -> None:
-    await driver.post(session, chat, "I want to talk to a human please")
+    await driver.post(session, chat, f"I want to talk to a human please (c{chat})")
     for k in range(messages):
         await asyncio.sleep(0.5)
         await driver.post(session, chat, f"more details from c{chat}, part {k}")
@@ -244,6 +244,7 @@ def server_env(workdir: str, api_url: str, port: int, *, paced_mode: bool) -> di
         {
             "HELPLINE_DATABASE_URL": f"sqlite://{workdir}/bench.sqlite3",
             "HELPLINE_LOG_LEVEL": "WARNING",
+            "HELPLINE_LLM_PROVIDER": "none",
             "HELPLINE_TELEGRAM_TOKEN": TOKEN,
             "HELPLINE_TELEGRAM_WEBHOOK_SECRET": SECRET,
             "HELPLINE_TELEGRAM_API_URL": api_url,

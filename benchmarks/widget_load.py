@@ -156,6 +156,7 @@ def main() -> None:
         **{k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")},
         "HELPLINE_DATABASE_URL": f"sqlite://{workdir}/bench.sqlite3",
         "HELPLINE_LOG_LEVEL": "WARNING",
+        "HELPLINE_LLM_PROVIDER": "none",
         "HELPLINE_WIDGET_MESSAGES_PER_MINUTE": "0",  # one socket stands for many visitors
     }
     server = subprocess.Popen([*HELPLINE, "serve", "--port", str(port)], env=env)

@@ -289,7 +289,13 @@ def build_wechat(
         default_language=settings.default_language,
         max_message_chars=settings.max_message_chars,
     )
-    return WeChatAdapter(config, accept=manager.accept, token_store=SharedValues(), owner=owner)
+    return WeChatAdapter(
+        config,
+        accept=manager.accept,
+        accept_activity=manager.accept_activity,
+        token_store=SharedValues(),
+        owner=owner,
+    )
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

@@ -22,18 +22,22 @@ from bot.texts import Text, render
 from bot.types import (
     ConversationStore,
     Direction,
+    InboundKind,
     InboundMessage,
     MessageStatus,
     MessageView,
     OutboundReply,
     RecordedInbound,
     SenderKind,
+    StaffEvent,
     TicketPriority,
     TicketRequest,
     TurnResult,
 )
 
 log = logging.getLogger(__name__)
+
+START = InboundKind.START
 
 RECOVERY_BATCH = 500
 MAX_PROCESSING_ATTEMPTS = 5
@@ -74,7 +78,7 @@ class ConversationManager:
 
     def check(self, message: InboundMessage) -> None:
         """Refuse what we will not store; `MessageRejected.code` is stable for clients."""
-        if not message.text.strip() and not message.attachments:
+        if not message.text.strip() and not message.attachments and message.kind is not START:
             raise MessageRejected("empty", "the message has no text")
         if len(message.text) > self._limits.max_message_chars:
             raise MessageRejected(
@@ -172,7 +176,12 @@ class ConversationManager:
         """A customer edited an earlier message: stored, and shown to staff who follow them."""
         if not message.text.strip() or len(message.text) > self._limits.max_message_chars:
             return
-        self._outbox.send_now(await self._store.record_edit(message, lease_owner=self._owner))
+        await self.accept_activity(message, StaffEvent.EDITED)
+
+    async def accept_activity(self, message: InboundMessage, event: StaffEvent) -> None:
+        """Something a customer did that needs no answer: kept once, shown to staff."""
+        deliveries = await self._store.record_activity(message, event, lease_owner=self._owner)
+        self._outbox.send_now(deliveries)
 
     async def send_as_agent(self, conversation_id: int, text: str, *, agent_name: str) -> None:
         """An agent's reply to the customer, delivered through the outbox like any other."""

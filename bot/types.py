@@ -324,6 +324,8 @@ class StaffEvent(StrEnum):
     AI = "ai"
     EDITED = "edited"
     """A customer edited a message they sent earlier."""
+    UNSUBSCRIBED = "unsubscribed"
+    """A customer unfollowed (a WeChat official account) or blocked the bot."""
     DELIVERY_FAILED = "delivery_failed"
     RATED = "rated"
     NOTE = "note"
@@ -463,8 +465,10 @@ class ConversationStore(Protocol):
 
     async def find_conversation(self, address: ChannelAddress) -> int | None: ...
 
-    async def record_edit(self, message: InboundMessage, *, lease_owner: str) -> Deliveries:
-        """Keep a customer's edit of an earlier message; staff following them are told."""
+    async def record_activity(
+        self, message: InboundMessage, event: StaffEvent, *, lease_owner: str
+    ) -> Deliveries:
+        """Keep something a customer did (an edit, an unfollow); staff following are told."""
 
     async def commit_turn(self, result: TurnResult, *, lease_owner: str) -> Deliveries:
         """Write a turn's decisions at once; the deliveries returned are leased to the caller."""

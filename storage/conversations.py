@@ -95,14 +95,17 @@ class ConversationStore:
     async def record_inbound(self, message: InboundMessage, *, lease_owner: str) -> RecordedInbound:
         return await self._inbound.record(message, lease_owner=lease_owner)
 
-    async def record_edit(self, message: InboundMessage, *, lease_owner: str) -> Deliveries:
-        """A customer changed a message: keep the new text, and tell staff if they follow."""
+    async def record_activity(
+        self, message: InboundMessage, event: StaffEvent, *, lease_owner: str
+    ) -> Deliveries:
+        """Something a customer did that is no question (an edit, an unfollow): kept once,
+        and shown to staff who follow the conversation."""
         recorded = await self._inbound.record(
             message,
             lease_owner=None,
             status=MessageStatus.PROCESSED,
             direction=Direction.ACTIVITY,
-            event=StaffEvent.EDITED.value,
+            event=event.value,
         )
         if recorded.duplicate:
             return Deliveries()

@@ -264,8 +264,9 @@ class TelegramChannel:
         key = Text.MESSAGE_TOO_LONG if exc.code == "too_long" else Text.EMPTY_MESSAGE
         limit = "".join(ch for ch in exc.detail if ch.isdigit())
         try:
-            await self.pacer.customer_send(inbound.chat_id)
-            await self.bot.send_message(int(inbound.chat_id), render(key, language, limit=limit))
+            async with self.pacer.customer_send(inbound.chat_id):
+                text = render(key, language, limit=limit)
+                await self.bot.send_message(int(inbound.chat_id), text)
         except TelegramAPIError as error:
             log.warning("could not tell a customer their message was refused: %s", error.message)
 
@@ -274,15 +275,15 @@ class TelegramChannel:
             return
         for part in split_text(text, MESSAGE_LIMIT):
             try:
-                await self.pacer.group_send()
-                await self.bot.send_message(
-                    self.desk.chat_id,
-                    part,
-                    message_thread_id=thread,
-                    reply_parameters=types.ReplyParameters(
-                        message_id=to_message, allow_sending_without_reply=True
-                    ),
-                )
+                async with self.pacer.group_send():
+                    await self.bot.send_message(
+                        self.desk.chat_id,
+                        part,
+                        message_thread_id=thread,
+                        reply_parameters=types.ReplyParameters(
+                            message_id=to_message, allow_sending_without_reply=True
+                        ),
+                    )
             except TelegramRetryAfter as exc:
                 self.pacer.pause(float(exc.retry_after))
                 log.warning("agents' chat is rate limited; a command answer was not shown")
@@ -305,8 +306,8 @@ class TelegramChannel:
             for index, step in enumerate(steps):
                 if index < done:
                     continue
-                await self.pacer.customer_send(to.chat_id)
-                sent_id = await step(chat)
+                async with self.pacer.customer_send(to.chat_id):
+                    sent_id = await step(chat)
                 self._progress[message_id] = index + 1
         except TelegramAPIError as exc:
             if isinstance(exc, TelegramRetryAfter):

@@ -69,26 +69,26 @@ class TelegramDesk:
             media.extend(shared[-HANDOFF_MEDIA:])
         texts = [post_text(post) for post in posts]
         if len(posts) == 1 and len(media) == 1 and len(texts[0]) <= CAPTION_LIMIT:
-            await self._pacer.group_send()
-            sent = await send_attachment(
-                self._bot, self._chat_id, media[0], thread_id=thread, caption=texts[0]
-            )
+            async with self._pacer.group_send():
+                sent = await send_attachment(
+                    self._bot, self._chat_id, media[0], thread_id=thread, caption=texts[0]
+                )
             media = []
         else:
             chunks = merge_texts(texts, MESSAGE_LIMIT)
             for index, chunk in enumerate(chunks):
-                await self._pacer.group_send()
                 markup = keyboard(last.buttons) if index == len(chunks) - 1 else None
-                sent = await self._bot.send_message(
-                    self._chat_id,
-                    chunk,
-                    message_thread_id=thread,
-                    parse_mode="HTML",
-                    reply_markup=markup,
-                )
+                async with self._pacer.group_send():
+                    sent = await self._bot.send_message(
+                        self._chat_id,
+                        chunk,
+                        message_thread_id=thread,
+                        parse_mode="HTML",
+                        reply_markup=markup,
+                    )
         for attachment in media:
-            await self._pacer.group_send()
-            sent = await send_attachment(self._bot, self._chat_id, attachment, thread_id=thread)
+            async with self._pacer.group_send():
+                sent = await send_attachment(self._bot, self._chat_id, attachment, thread_id=thread)
         if last.event is StaffEvent.CLOSED and last.ticket and not last.ticket.status.is_active:
             await self._close_topic(last.customer_id, thread)
         return str(sent.message_id) if sent is not None else None
@@ -112,9 +112,9 @@ class TelegramDesk:
             raise DeliveryFailed(
                 CHANNEL, "another process is opening this topic", retry_after=CLAIM_RETRY_SECONDS
             )
-        await self._pacer.topic_create()
         try:
-            created = await self._bot.create_forum_topic(self._chat_id, name)
+            async with self._pacer.topic_create():
+                created = await self._bot.create_forum_topic(self._chat_id, name)
         except TelegramAPIError:
             await self._topics.release(post.customer_id)
             raise

@@ -72,6 +72,8 @@ def post_text(post: StaffPost) -> str:
         return f"📝 <b>AI draft</b> for the customer, not sent yet:\n{body}"
     if post.event is StaffEvent.EDITED:
         return f"✏️ <b>{name}</b> edited a message:\n{body}"
+    if post.event is StaffEvent.UNSUBSCRIBED:
+        return f"🚪 <b>{name}</b> unfollowed; messages cannot reach them any more."
     if post.kind is StaffPostKind.CUSTOMER:
         return f"👤 <b>{name}</b>:\n{body}"
     if post.kind is StaffPostKind.BOT:

@@ -25,7 +25,10 @@ from bot.types import (
     ChannelAddress,
     ChannelKind,
     ExpiringValueStore,
+    InboundKind,
+    InboundMessage,
     OutboundReply,
+    StaffEvent,
 )
 from channels.wechat.api import TOKEN_ERRORS, WeChatAPI, WeChatAPIError, delivery_failure
 from channels.wechat.codec import Envelope, WebhookCodec, read_body
@@ -38,11 +41,12 @@ from channels.wechat.tokens import AccessTokens, TokenUnavailable
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+AcceptActivity = Callable[[InboundMessage, StaffEvent], Awaitable[None]]
 
 PATH = "/wechat"
 LANGUAGE_LOOKUP_SECONDS = 1.5
-RECENT_EVENTS = 10_000
 TRACKED_PARTS = 10_000
+RECENT_EVENTS = 10_000
 _SUBSCRIBE = (events.SubscribeEvent, events.SubscribeScanEvent)
 
 
@@ -54,11 +58,13 @@ class WeChatAdapter:
         config: WeChatConfig,
         *,
         accept: AcceptInbound,
+        accept_activity: AcceptActivity,
         token_store: ExpiringValueStore,
         owner: str,
     ) -> None:
         self._config = config
         self._accept = accept
+        self._accept_activity = accept_activity
         self._codec = WebhookCodec(token=config.token, app_id=config.app_id, aes_key=config.aes_key)
         self._api = WeChatAPI(
             base_url=config.api_url,
@@ -98,11 +104,17 @@ class WeChatAdapter:
             return _refused(exc)
         message = envelope.message
         if isinstance(message, events.BaseEvent):
-            return await self._on_event(envelope, deadline)
+            return await self._on_event(request, envelope, deadline)
         inbound = to_inbound(message)
         if inbound is None:
             log.info("wechat: acknowledged a %r message (not handled)", message.type[:32])
             return _success()
+        return await self._take(request, envelope, inbound, deadline)
+
+    async def _take(
+        self, request: web.Request, envelope: Envelope, inbound: InboundMessage, deadline: float
+    ) -> web.StreamResponse:
+        """Store, then wait for the answer to go back passively while the budget lasts."""
         try:
             recorded = await self._accept(inbound)
         except MessageRejected as exc:
@@ -134,17 +146,20 @@ class WeChatAdapter:
             # Cancelled (the client left) or failed: the reply takes the API instead.
             waiter.report(written=False)
 
-    async def _on_event(self, envelope: Envelope, deadline: float) -> web.Response:
+    async def _on_event(
+        self, request: web.Request, envelope: Envelope, deadline: float
+    ) -> web.StreamResponse:
+        """A new follower is greeted by the core (stored once, like a message); an
+        unfollow is kept for the team; other events are acknowledged."""
         message = envelope.message
         if not self._first_sight(event_key(message)):
-            return _success()  # WeChat redelivered an event we already answered
+            return _success()  # redelivered: answered (or being answered) already
         if isinstance(message, _SUBSCRIBE):
             language = await self._customer_language(message.source, deadline)
-            greeting = render(Text.GREETING, language, company=self._config.company_name)
-            log.info("wechat: new follower greeted (language %s)", language)
-            return self._reply_now(envelope, greeting)
+            start = _event_message(message, language=language, kind=InboundKind.START)
+            return await self._take(request, envelope, start, deadline)
         if isinstance(message, events.UnsubscribeEvent):
-            log.info("wechat: a follower unsubscribed")
+            await self._accept_activity(_event_message(message), StaffEvent.UNSUBSCRIBED)
         return _success()
 
     async def send(
@@ -216,6 +231,8 @@ class WeChatAdapter:
         return web.Response(body=body, content_type="application/xml", charset="utf-8")
 
     def _first_sight(self, key: str) -> bool:
+        """Spares a redelivered event the language lookup in this process; the database
+        recognises it across processes."""
         if key in self._recent_events:
             return False
         self._recent_events[key] = None
@@ -230,6 +247,23 @@ class WeChatAdapter:
 
     async def _release_waiting(self, app: web.Application) -> None:
         self._passive.close_all()
+
+
+def _event_message(
+    message: events.BaseEvent,
+    *,
+    language: str | None = None,
+    kind: InboundKind = InboundKind.MESSAGE,
+) -> InboundMessage:
+    return InboundMessage(
+        channel=ChannelKind.WECHAT,
+        external_user_id=message.source,
+        chat_id=message.source,
+        text="",
+        source_message_id=event_key(message),
+        language_hint=language,
+        kind=kind,
+    )
 
 
 def _success() -> web.Response:

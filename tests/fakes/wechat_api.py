@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from aiohttp.test_utils import TestServer
 from wechatpy.crypto import WeChatCrypto
 
 from channels.wechat.codec import sign
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -252,6 +253,16 @@ class WeChatWorld:
     url: str
     runtime: Runtime
     server: TestServer
+
+    async def api_wait(
+        self, predicate: Callable[[FakeWeChatAPI], object], *, within: float = 10.0
+    ) -> None:
+        """Wait until `predicate(api)` holds (the fake saw what the test waits for)."""
+
+        async def seen() -> bool:
+            return bool(predicate(self.api))
+
+        await eventually(seen, within=within)
 
 
 @asynccontextmanager

@@ -1,0 +1,119 @@
+"""WeChat customers with the rest of Helpline: the Telegram agents' chat and a slow model."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+
+from bot.types import Direction, MessageStatus, StaffEvent
+from storage import models
+from tests.ai_world import provider_settings
+from tests.conftest import WEBHOOK_SECRET, SettingsFactory, telegram_overrides
+from tests.fakes.anthropic_api import Answer, FakeAnthropicAPI, Script
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import running as running_telegram
+from tests.fakes.wechat_api import WeChatPush, WeChatWorld, wechat_world
+from tests.telegram_updates import AGENTS_CHAT, agent_message
+
+CUSTOMER = "oWeChatCustomer01"
+_ids = itertools.count(9_000_000)
+
+
+@dataclass
+class Desk:
+    wechat: WeChatWorld
+    telegram: FakeTelegram
+    session: aiohttp.ClientSession
+
+    async def agent_says(self, text: str, thread: int) -> None:
+        async with self.session.post(
+            f"{self.wechat.url}/telegram/webhook",
+            json=agent_message(text, thread_id=thread),
+            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+        ) as response:
+            assert response.status == 200
+
+    async def customer_says(self, text: str) -> tuple[int, str]:
+        return await self.wechat.push.post(WeChatPush.text(CUSTOMER, text, next(_ids)))
+
+    async def topic(self) -> int:
+        await self.telegram.wait_for(lambda f: f.methods("createForumTopic"))
+        return int(next(iter(self.telegram.topics)))
+
+
+@asynccontextmanager
+async def desk(make_settings: SettingsFactory) -> AsyncIterator[Desk]:
+    async with (
+        running_telegram() as (telegram, api_url),
+        aiohttp.ClientSession() as session,
+        wechat_world(make_settings, mode="safe", **telegram_overrides(api_url)) as wechat,
+    ):
+        yield Desk(wechat, telegram, session)
+
+
+async def test_a_wechat_customer_is_handed_to_a_topic_and_gets_the_agents_reply(
+    make_settings: SettingsFactory,
+) -> None:
+    async with desk(make_settings) as world:
+        status, body = await world.customer_says("我要人工客服")
+        assert status == 200 and "人工" in world.wechat.push.reply_fields(body)["Content"]
+        thread = await world.topic()
+        assert world.telegram.methods("createForumTopic")[0].params["name"].endswith("· wechat")
+        await world.telegram.wait_for(
+            lambda f: any("我要人工客服" in t for t in f.texts(AGENTS_CHAT, thread_id=thread))
+        )
+
+        await world.agent_says("您好，我是小李，请问订单号是多少？", thread)
+        await world.wechat.api_wait(lambda api: api.texts_to(CUSTOMER))
+        assert world.wechat.api.texts_to(CUSTOMER) == ["Li: 您好，我是小李，请问订单号是多少？"]
+
+
+async def test_the_48_hour_window_error_is_reported_in_the_topic(
+    make_settings: SettingsFactory,
+) -> None:
+    async with desk(make_settings) as world:
+        await world.customer_says("人工")
+        thread = await world.topic()
+        world.wechat.api.fail_next(45015, openid=CUSTOMER)
+        await world.agent_says("Are you still there?", thread)
+        await world.telegram.wait_for(
+            lambda f: any(
+                "Could not deliver" in t and "48 hours" in t
+                for t in f.texts(AGENTS_CHAT, thread_id=thread)
+            ),
+            within=15,
+        )
+        failed = await models.Message.get(text="Are you still there?")
+        assert failed.status is MessageStatus.FAILED
+        assert len(world.wechat.api.attempts) == 1  # not retried
+
+
+async def test_an_unfollow_is_kept_and_shown_to_the_team(make_settings: SettingsFactory) -> None:
+    async with desk(make_settings) as world:
+        await world.customer_says("人工")
+        thread = await world.topic()
+        xml = WeChatPush.event(CUSTOMER, "unsubscribe", create_time=1_700_000_500)
+        assert await world.wechat.push.post(xml) == (200, "success")
+        await world.telegram.wait_for(
+            lambda f: any("unfollowed" in t for t in f.texts(AGENTS_CHAT, thread_id=thread))
+        )
+        kept = await models.Message.get(event=StaffEvent.UNSUBSCRIBED.value)
+        assert kept.direction is Direction.ACTIVITY
+
+
+async def test_a_slow_model_answer_arrives_through_the_api(make_settings: SettingsFactory) -> None:
+    script = Script(default=lambda call: Answer("我们的门店周日营业到下午五点。", delay=2.5))
+    async with FakeAnthropicAPI.running(script=script) as llm:
+        overrides = provider_settings("anthropic", llm)
+        async with wechat_world(make_settings, mode="safe", **overrides) as world:
+            started = asyncio.get_running_loop().time()
+            status, body = await world.push.post(WeChatPush.text(CUSTOMER, "周日营业吗？", 1))
+            waited = asyncio.get_running_loop().time() - started
+            assert (status, body) == (200, "success") and waited < 2.5
+            await world.api_wait(lambda api: api.texts_to(CUSTOMER), within=10)
+            assert world.api.texts_to(CUSTOMER) == ["我们的门店周日营业到下午五点。"]
