@@ -28,6 +28,10 @@ from bot.types import (
     TicketView,
 )
 
+COMMAND_LINE_USERNAME = "command-line"
+"""The admin `helpline cmd` acts as; no desk user can have this name (Telegram usernames
+have no hyphen)."""
+
 
 @dataclass(frozen=True, slots=True)
 class AgentView:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.desk import (
+    COMMAND_LINE_USERNAME,
     AgentView,
     AiScope,
     DeliverySink,
@@ -207,6 +208,8 @@ class StaffService:
 
     async def assign(self, ticket: TicketView, agent: AgentView, *, by: AgentView) -> TicketView:
         _require_active(ticket)
+        if agent.username == COMMAND_LINE_USERNAME:
+            raise CommandError("The command line cannot take tickets; name an agent: @username.")
         replies: tuple[OutboundReply, ...] = ()
         if self._tell_on_assign and ticket.assignee_id != agent.id:
             language = await self._language(ticket)

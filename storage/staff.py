@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.desk import (
+    COMMAND_LINE_USERNAME,
     AgentView,
     AiScope,
     ChangeResult,
@@ -47,8 +48,6 @@ from storage.views import ticket_view
 from storage.writes import MessageWriter, Outgoing
 
 AI_SWITCH_KEY = "ai_enabled"
-COMMAND_LINE_USERNAME = "command-line"
-"""Not a possible Telegram username (hyphen), so no desk user can take it."""
 DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.CANCELLED)
 
 
