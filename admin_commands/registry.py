@@ -141,6 +141,12 @@ class CommandSpec:
     def takes_text(self) -> bool:
         return any(p.kind is Text for p in self.params)
 
+    @property
+    def ticket_last(self) -> bool:
+        """The usage line shows `#N` after the free text (`/note <text...> [#N]`)."""
+        kinds = [p.kind for p in self.params]
+        return TicketRef in kinds and Text in kinds and kinds.index(TicketRef) > kinds.index(Text)
+
 
 class CommandContext:
     """What a command may use: who runs it, where, and the staff service to act through."""
@@ -166,7 +172,9 @@ class CommandContext:
         return may_act_as(self.agent.role, spec.role)
 
 
-class _Rejected(Exception):
+class CommandRejected(Exception):
+    """A line that names no command the reader may run, or whose arguments do not fit."""
+
     def __init__(self, text: str, outcome: Outcome) -> None:
         super().__init__(text)
         self.text = text
@@ -240,18 +248,18 @@ class CommandRegistry:
         """The command a line names and its converted arguments; raises on any problem."""
         spec, rest = self._resolve(text, context)
         if not context.may_run(spec):
-            raise _Rejected(f"/{spec.name} is for {spec.role.value}s only.", Outcome.REFUSED)
+            raise CommandRejected(f"/{spec.name} is for {spec.role.value}s only.", Outcome.REFUSED)
         try:
             return spec, _parse(spec, rest)
         except UsageError as exc:
-            raise _Rejected(f"{exc} Usage: {spec.usage}", Outcome.USAGE) from None
+            raise CommandRejected(f"{exc} Usage: {spec.usage}", Outcome.USAGE) from None
 
     async def execute(self, request: CommandRequest) -> CommandResult:
         """Run one command line; the text is always a sentence fit to show staff."""
         context = CommandContext(request, self)
         try:
             spec, args = self.parse(request.text, context)
-        except _Rejected as rejected:
+        except CommandRejected as rejected:
             return CommandResult(rejected.text, rejected.outcome)
         try:
             return CommandResult(await spec.handler(context, *args), Outcome.DONE)
@@ -270,24 +278,24 @@ class CommandRegistry:
     def _resolve(self, text: str, context: CommandContext) -> tuple[CommandSpec, str]:
         match = _NAME.match(text)
         if match is None:
-            raise _Rejected(
+            raise CommandRejected(
                 "Commands start with / followed by a name; /help lists them.", Outcome.UNKNOWN
             )
         word, rest = match.group(1).lower(), text[match.end() :]
         if word in self._names:
             return self._specs[self._names[word]], rest
         if word not in self._groups:
-            raise _Rejected(self.unknown_text(word, context), Outcome.UNKNOWN)
+            raise CommandRejected(self.unknown_text(word, context), Outcome.UNKNOWN)
         allowed = [spec for spec in self.group(word) if context.may_run(spec)]
         if not allowed:
             least = min((spec.role for spec in self.group(word)), key=ROLE_RANK.__getitem__)
-            raise _Rejected(f"/{word} is for {least.value}s only.", Outcome.REFUSED)
+            raise CommandRejected(f"/{word} is for {least.value}s only.", Outcome.REFUSED)
         sub = _WORD.match(rest)
         if sub is None:
-            raise _Rejected(_group_usage(word, allowed, "needs one of"), Outcome.USAGE)
+            raise CommandRejected(_group_usage(word, allowed, "needs one of"), Outcome.USAGE)
         key = _closest(sub.group(1).lower(), list(self._groups[word]))
         if key is None:
-            raise _Rejected(
+            raise CommandRejected(
                 _group_usage(word, allowed, f"has no {sub.group(1)!r}; try"), Outcome.USAGE
             )
         return self._specs[self._groups[word][key]], rest[sub.end() :]
@@ -357,12 +365,15 @@ def _unwrap(annotation: Any) -> tuple[type, bool]:
 
 
 def _take_ticket(spec: CommandSpec, rest: str) -> tuple[TicketRef | None, str]:
-    """`#N` anywhere; in a command that takes free text only as its first or last word."""
+    """`#N` anywhere; in a command that takes free text, only as the first word, or as the
+    last one where the usage line puts it there: "#4711" inside a note is part of the note,
+    and `/close refunded order #77` closes the topic's ticket, not #77."""
     for found in _TICKET.finditer(rest):
         before, after = rest[: found.start()], rest[found.end() :]
-        if spec.takes_text and before.strip() and after.strip(_TRAILING):
-            continue  # "#4711" inside a note is part of the note
-        if not after.strip(_TRAILING):
+        first, last = not before.strip(), not after.strip(_TRAILING)
+        if spec.takes_text and not (first or (last and spec.ticket_last)):
+            continue
+        if last:
             return TicketRef(int(found.group(1))), before.rstrip() + after.strip()
         return TicketRef(int(found.group(1))), before + after
     return None, rest

@@ -422,6 +422,8 @@ class StaffService:
                 f"Keep the question under {FAQ_QUESTION_CHARS} and the answer under "
                 f"{FAQ_ANSWER_CHARS} characters."
             )
+        if language is not None and language not in SUPPORTED_LANGUAGES:
+            raise CommandError(f"The FAQ can be in {', '.join(SUPPORTED_LANGUAGES)}.")
         detected = language is None
         language = language or self._detect(f"{question}\n{answer}")
         faq = self._store.faq

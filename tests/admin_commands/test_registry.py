@@ -61,6 +61,13 @@ def build() -> CommandRegistry:
         """Write a note."""
         return f"{text!s}|{ticket}"
 
+    @registry.command("finish", role=Role.AGENT)
+    async def finish(
+        ctx: CommandContext, ticket: TicketRef | None = None, why: Text | None = None
+    ) -> str:
+        """Finish a ticket."""
+        return f"{ticket}|{why}"
+
     @registry.command("pair", role=Role.AGENT)
     async def pair(ctx: CommandContext, first: str, second: str, count: int = 1) -> str:
         """Two words and a number."""
@@ -161,6 +168,12 @@ async def test_a_ticket_inside_free_text_stays_in_the_text() -> None:
         Outcome.DONE,
     )
     assert await run(registry, "/note see issue#7") == ("see issue#7|None", Outcome.DONE)
+    # Where the usage line puts #N first, a number at the end belongs to the text.
+    assert await run(registry, "/finish #5 refunded") == ("5|refunded", Outcome.DONE)
+    assert await run(registry, "/finish refunded order #77") == (
+        "None|refunded order #77",
+        Outcome.DONE,
+    )
 
 
 async def test_subcommands_resolve_like_commands() -> None:
