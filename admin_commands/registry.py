@@ -4,13 +4,15 @@
     async def assign(ctx: CommandContext, agent: AgentRef, ticket: TicketRef | None = None) -> str:
         \"\"\"Assign a ticket to an agent.\"\"\"
 
-- Arguments are converted by annotation: `str` (one word), `int`, a `StrEnum` (forgiving of
-  case, unique prefixes and small typos), `AgentRef`, `Text` (the rest of the line) and
-  `TicketRef` (`#N` anywhere in the line; without it the topic's ticket is meant).
+- Arguments are converted by annotation: `str` (one word, or a quoted phrase), `int`, a
+  `StrEnum` (forgiving of case, unique prefixes and small typos), `AgentRef`, an
+  `Argument` subclass (its own `parse`), `Text` (the rest of the line) and `TicketRef`
+  (`#N`; without it the topic's ticket is meant).
+- A name with a space declares a subcommand: `@command("faq add", ...)` is `/faq add`.
 - The role is checked before parsing; the same check builds `/help`, so each person sees
   only what they may run. An unknown command gets the closest matches.
 - `CommandError` text is shown as-is; any other exception gets a generic answer and a
-  logged traceback.
+  logged traceback. `execute` also says how a command ended, for exit codes.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Union
+from typing import Any, ClassVar, Self, TypeVar, Union
 
-from bot.desk import AgentView, may_act_as
+from bot.desk import ROLE_RANK, AgentView, may_act_as
 from bot.errors import CommandError
 from bot.staffing import CommandRequest, StaffService
 from bot.types import Role, TicketView
@@ -46,15 +48,49 @@ class Text(str):
     """The rest of the line, spaces and all."""
 
 
+class Argument:
+    """A domain value parsed from one word; subclasses set `shown` and define `parse`."""
+
+    shown: ClassVar[str]
+
+    @classmethod
+    def parse(cls, token: str) -> Self:
+        raise NotImplementedError
+
+
 class UsageError(CommandError):
-    pass
+    """Wrong or missing arguments: the answer adds the command's usage line."""
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    USAGE = "usage"
+    """Wrong or missing arguments, or a subcommand missing."""
+    UNKNOWN = "unknown"
+    REFUSED = "refused"
+    """Not allowed for this role, or refused by the command itself (`CommandError`)."""
+    FAILED = "failed"
+    """An unexpected error; it was logged."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    text: str
+    outcome: Outcome
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.DONE
 
 
 Handler = Callable[..., Awaitable[str]]
+E = TypeVar("E", bound=StrEnum)
 
 _TOKEN = re.compile(r'"([^"]*)"|“([^”]*)”|«([^»]*)»|„([^“”]*)[“”]|(\S+)')
-_TICKET = re.compile(r"#(\d{1,9})")
+_TICKET = re.compile(r"(?<!\S)#(\d{1,9})(?!\w)")
 _NAME = re.compile(r"/([A-Za-z_][\w-]*)(?:@\w+)?")
+_WORD = re.compile(r"\s*(\S+)")
+_TRAILING = " \t.,;:!?"
 ENUM_CUTOFF = 0.75
 
 
@@ -71,6 +107,8 @@ class Param:
             inner = f"{self.name}..."
         elif isinstance(self.kind, type) and issubclass(self.kind, StrEnum):
             inner = "|".join(member.value for member in self.kind)
+        elif isinstance(self.kind, type) and issubclass(self.kind, Argument):
+            inner = self.kind.shown
         elif self.kind is AgentRef:
             inner = "me|@username|agent-id"
         elif self.kind is TicketRef:
@@ -83,6 +121,7 @@ class Param:
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     name: str
+    """The words after the slash: `assign`, or `faq add` for a subcommand."""
     role: Role
     summary: str
     details: str
@@ -97,6 +136,16 @@ class CommandSpec:
     @property
     def ticket_param(self) -> Param | None:
         return next((p for p in self.params if p.kind is TicketRef), None)
+
+    @property
+    def takes_text(self) -> bool:
+        return any(p.kind is Text for p in self.params)
+
+    @property
+    def ticket_last(self) -> bool:
+        """The usage line shows `#N` after the free text (`/note <text...> [#N]`)."""
+        kinds = [p.kind for p in self.params]
+        return TicketRef in kinds and Text in kinds and kinds.index(TicketRef) > kinds.index(Text)
 
 
 class CommandContext:
@@ -123,19 +172,35 @@ class CommandContext:
         return may_act_as(self.agent.role, spec.role)
 
 
+class CommandRejected(Exception):
+    """A line that names no command the reader may run, or whose arguments do not fit."""
+
+    def __init__(self, text: str, outcome: Outcome) -> None:
+        super().__init__(text)
+        self.text = text
+        self.outcome = outcome
+
+
 class CommandRegistry:
     def __init__(self) -> None:
         self._specs: dict[str, CommandSpec] = {}
         self._names: dict[str, str] = {}
+        self._groups: dict[str, dict[str, str]] = {}
 
     def command(
         self, name: str, *, role: Role, aliases: tuple[str, ...] = ()
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            for key in (name, *aliases):
-                if key in self._names:
-                    raise ValueError(f"/{key} is declared twice")
-                self._names[key] = name
+            words = name.split()
+            if len(words) == 1:
+                self._claim(self._names, (name, *aliases), name, taken=self._groups)
+            elif len(words) == 2:
+                group, sub = words
+                if group in self._names:
+                    raise ValueError(f"/{group} is already a command")
+                self._claim(self._groups.setdefault(group, {}), (sub, *aliases), name, taken={})
+            else:
+                raise ValueError(f"command names have one or two words, not {name!r}")
             doc = inspect.getdoc(handler) or ""
             summary, _, details = doc.partition("\n")
             self._specs[name] = CommandSpec(
@@ -151,44 +216,124 @@ class CommandRegistry:
 
         return register
 
+    @staticmethod
+    def _claim(
+        table: dict[str, str], keys: tuple[str, ...], name: str, *, taken: dict[str, Any]
+    ) -> None:
+        for key in keys:
+            if key in table or key in taken:
+                raise ValueError(f"/{key} is declared twice")
+            table[key] = name
+
     @property
     def specs(self) -> list[CommandSpec]:
         return sorted(self._specs.values(), key=lambda spec: spec.name)
 
     def get(self, name: str) -> CommandSpec | None:
-        key = self._names.get(name.lower().lstrip("/"))
+        words = name.lower().lstrip("/").split()
+        if len(words) == 1:
+            key = self._names.get(words[0])
+        elif len(words) == 2:
+            key = self._groups.get(words[0], {}).get(words[1])
+        else:
+            key = None
         return self._specs[key] if key else None
 
-    async def run(self, request: CommandRequest) -> str:
-        """Run one command line; the answer is always a sentence fit to show staff."""
-        context = CommandContext(request, self)
-        match = _NAME.match(request.text)
-        if match is None:
-            return "Commands start with / followed by a name; /help lists them."
-        spec = self.get(match.group(1))
-        if spec is None:
-            return self.unknown_text(match.group(1), context)
+    def group(self, name: str) -> list[CommandSpec]:
+        """The subcommands of `/name`, empty when it is not a group."""
+        names = set(self._groups.get(name.lower().lstrip("/"), {}).values())
+        return [spec for spec in self.specs if spec.name in names]
+
+    def parse(self, text: str, context: CommandContext) -> tuple[CommandSpec, list[Any]]:
+        """The command a line names and its converted arguments; raises on any problem."""
+        spec, rest = self._resolve(text, context)
         if not context.may_run(spec):
-            return f"/{spec.name} is for {spec.role.value}s only."
+            raise CommandRejected(f"/{spec.name} is for {spec.role.value}s only.", Outcome.REFUSED)
         try:
-            args = _parse(spec, request.text[match.end() :])
-            return await spec.handler(context, *args)
+            return spec, _parse(spec, rest)
         except UsageError as exc:
-            return f"{exc} Usage: {spec.usage}"
+            raise CommandRejected(f"{exc} Usage: {spec.usage}", Outcome.USAGE) from None
+
+    async def execute(self, request: CommandRequest) -> CommandResult:
+        """Run one command line; the text is always a sentence fit to show staff."""
+        context = CommandContext(request, self)
+        try:
+            spec, args = self.parse(request.text, context)
+        except CommandRejected as rejected:
+            return CommandResult(rejected.text, rejected.outcome)
+        try:
+            return CommandResult(await spec.handler(context, *args), Outcome.DONE)
+        except UsageError as exc:
+            return CommandResult(f"{exc} Usage: {spec.usage}", Outcome.USAGE)
         except CommandError as exc:
-            return str(exc)
+            return CommandResult(str(exc), Outcome.REFUSED)
         except Exception:
             log.exception("command /%s failed", spec.name)
-            return f"Sorry, /{spec.name} failed unexpectedly; the error was logged."
+            text = f"Sorry, /{spec.name} failed unexpectedly; the error was logged."
+            return CommandResult(text, Outcome.FAILED)
+
+    async def run(self, request: CommandRequest) -> str:
+        return (await self.execute(request)).text
+
+    def _resolve(self, text: str, context: CommandContext) -> tuple[CommandSpec, str]:
+        match = _NAME.match(text)
+        if match is None:
+            raise CommandRejected(
+                "Commands start with / followed by a name; /help lists them.", Outcome.UNKNOWN
+            )
+        word, rest = match.group(1).lower(), text[match.end() :]
+        if word in self._names:
+            return self._specs[self._names[word]], rest
+        if word not in self._groups:
+            raise CommandRejected(self.unknown_text(word, context), Outcome.UNKNOWN)
+        allowed = [spec for spec in self.group(word) if context.may_run(spec)]
+        if not allowed:
+            least = min((spec.role for spec in self.group(word)), key=ROLE_RANK.__getitem__)
+            raise CommandRejected(f"/{word} is for {least.value}s only.", Outcome.REFUSED)
+        sub = _WORD.match(rest)
+        if sub is None:
+            raise CommandRejected(_group_usage(word, allowed, "needs one of"), Outcome.USAGE)
+        key = _closest(sub.group(1).lower(), list(self._groups[word]))
+        if key is None:
+            raise CommandRejected(
+                _group_usage(word, allowed, f"has no {sub.group(1)!r}; try"), Outcome.USAGE
+            )
+        return self._specs[self._groups[word][key]], rest[sub.end() :]
 
     def unknown_text(self, name: str, context: CommandContext) -> str:
-        allowed = [
-            key for key, target in self._names.items() if context.may_run(self._specs[target])
-        ]
+        names = self._names.items()
+        allowed = [key for key, target in names if context.may_run(self._specs[target])]
+        allowed += [g for g in self._groups if any(context.may_run(s) for s in self.group(g))]
         close = difflib.get_close_matches(name.lower(), allowed, n=3, cutoff=0.5)
         hint = " or ".join(f"/{key}" for key in close)
         suggestion = f" Did you mean {hint}?" if hint else ""
         return f"Unknown command /{name}.{suggestion} /help lists the commands."
+
+
+def _group_usage(word: str, allowed: list[CommandSpec], lead: str) -> str:
+    subs = ", ".join(spec.name.split()[1] for spec in allowed)
+    usages = "\n".join(spec.usage for spec in allowed)
+    return f"/{word} {lead}: {subs}. Usage:\n{usages}"
+
+
+def _closest(token: str, keys: list[str]) -> str | None:
+    """An exact key, a unique prefix, or a near miss (a small typo)."""
+    if token in keys:
+        return token
+    prefixed = [key for key in keys if key.startswith(token)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    close = difflib.get_close_matches(token, keys, n=1, cutoff=ENUM_CUTOFF)
+    return close[0] if close else None
+
+
+def choose(kind: type[E], token: str, name: str) -> E:
+    """The member of `kind` a word means, forgiving case, prefixes and small typos."""
+    value = _closest(token.lower().replace("-", "_"), [member.value for member in kind])
+    if value is None:
+        values = ", ".join(member.value for member in kind)
+        raise UsageError(f"{name} must be one of {values}, not {token!r}.")
+    return kind(value)
 
 
 def _params(handler: Handler) -> tuple[Param, ...]:
@@ -219,14 +364,25 @@ def _unwrap(annotation: Any) -> tuple[type, bool]:
     return annotation, False
 
 
+def _take_ticket(spec: CommandSpec, rest: str) -> tuple[TicketRef | None, str]:
+    """`#N` anywhere; in a command that takes free text, only as the first word, or as the
+    last one where the usage line puts it there: "#4711" inside a note is part of the note,
+    and `/close refunded order #77` closes the topic's ticket, not #77."""
+    for found in _TICKET.finditer(rest):
+        before, after = rest[: found.start()], rest[found.end() :]
+        first, last = not before.strip(), not after.strip(_TRAILING)
+        if spec.takes_text and not (first or (last and spec.ticket_last)):
+            continue
+        if last:
+            return TicketRef(int(found.group(1))), before.rstrip() + after.strip()
+        return TicketRef(int(found.group(1))), before + after
+    return None, rest
+
+
 def _parse(spec: CommandSpec, rest: str) -> list[Any]:
     ticket: TicketRef | None = None
-    ticket_param = spec.ticket_param
-    if ticket_param is not None:
-        found = _TICKET.search(rest)
-        if found is not None:
-            ticket = TicketRef(int(found.group(1)))
-            rest = rest[: found.start()] + rest[found.end() :]
+    if spec.ticket_param is not None:
+        ticket, rest = _take_ticket(spec, rest)
     tokens = [
         (m.start(), m.end(), next(g for g in m.groups() if g is not None))
         for m in _TOKEN.finditer(rest)
@@ -273,24 +429,12 @@ def _convert(param: Param, token: str) -> Any:
         except ValueError:
             raise UsageError(f"{param.name} must be a number, not {token!r}.") from None
     if isinstance(kind, type) and issubclass(kind, StrEnum):
-        return _enum_member(kind, token, param.name)
+        return choose(kind, token, param.name)
+    if isinstance(kind, type) and issubclass(kind, Argument):
+        return kind.parse(token)
     if kind is AgentRef:
         return AgentRef(token)
     return token
-
-
-def _enum_member(kind: type[StrEnum], token: str, name: str) -> StrEnum:
-    wanted = token.lower().replace("-", "_")
-    values = [member.value for member in kind]
-    if wanted in values:
-        return kind(wanted)
-    prefixed = [value for value in values if value.startswith(wanted)]
-    if len(prefixed) == 1:
-        return kind(prefixed[0])
-    close = difflib.get_close_matches(wanted, values, n=1, cutoff=ENUM_CUTOFF)
-    if close:
-        return kind(close[0])
-    raise UsageError(f"{name} must be one of {', '.join(values)}, not {token!r}.")
 
 
 REGISTRY = CommandRegistry()

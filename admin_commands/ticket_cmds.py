@@ -36,7 +36,8 @@ async def assign(ctx: CommandContext, agent: AgentRef, ticket: TicketRef | None 
     target = await ctx.ticket(ticket)
     person = await ctx.resolve_agent(agent)
     updated = await ctx.service.assign(target, person, by=ctx.agent)
-    return f"{describe(updated)} is now assigned to {person.mention}."
+    away = "" if person.online else f" {person.mention} is away at the moment."
+    return f"{describe(updated)} is now assigned to {person.mention}.{away}"
 
 
 @command("unassign", role=Role.AGENT)

@@ -13,10 +13,8 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
-from importlib import resources
 
 from aiohttp import web
-from tortoise.exceptions import IntegrityError
 
 from admin_commands import REGISTRY
 from bot.ai import AIResponder, build_tools
@@ -26,6 +24,7 @@ from bot.language import LanguageDetector
 from bot.llm import PromptBuilder, open_provider
 from bot.manager import ConversationManager, Limits
 from bot.outbox import Outbox
+from bot.seed import load_sample_faq
 from bot.staffing import StaffService
 from bot.tasks import TaskTracker
 from bot.types import ChannelAdapter, ChannelAddress, ChannelKind, MessageView
@@ -35,13 +34,12 @@ from channels.web_visitors import VisitorTokens
 from channels.web_widget import WebWidgetAdapter
 from channels.wechat import WeChatAdapter, WeChatConfig
 from knowledge.embeddings import load_local_embedder
-from knowledge.importer import load_faq_file
 from knowledge.live import LiveDocuments, LiveFaq
 from knowledge.passages import PassageText
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.documents import DocumentStore
-from storage.faq import SAMPLE_SOURCE, FaqStore
+from storage.faq import FaqStore
 from storage.inbox import claim_once, forget_old_keys
 from storage.outbox import DeliveryStore
 from storage.shared_values import SharedValues
@@ -54,7 +52,6 @@ log = logging.getLogger(__name__)
 FAQ_REFRESH_SECONDS = 5.0
 HOUSEKEEPING_SECONDS = 3600.0
 WIDGET_SECRET_KEY = "widget_secret"
-SAMPLE_FAQ = "sample_faq.json"
 
 
 class Runtime:
@@ -142,8 +139,10 @@ class Runtime:
             staff_language=settings.agent_language,
             ai=self.ai,
             detector=detector,
+            knowledge=self.faq,
         )
         self.staff.commands = REGISTRY.run
+        self.staff.on_faq_changed = self.faq.refresh
         self.telegram: TelegramChannel | None = None
         if telegram is not None:
             self.telegram = TelegramChannel(
@@ -253,21 +252,6 @@ async def _housekeeping_forever() -> None:
             await forget_old_keys()
         except Exception:
             log.exception("housekeeping failed; trying again later")
-
-
-async def load_sample_faq(store: FaqStore) -> None:
-    """First start with an empty FAQ: load the shipped six-language sample."""
-    if await store.count():
-        return
-    path = resources.files("knowledge").joinpath(SAMPLE_FAQ)
-    with resources.as_file(path) as sample:
-        entries = load_faq_file(sample)
-    try:
-        await store.import_entries(entries, source=SAMPLE_SOURCE)
-    except IntegrityError:
-        log.info("another process loaded the sample FAQ first")
-        return
-    log.info("loaded the sample FAQ (%d entries); import your own to replace it", len(entries))
 
 
 def build_wechat(

@@ -1,7 +1,9 @@
-"""The `helpline` command: run the server, manage the FAQ and the document knowledge base.
+"""The `helpline` command: run the server, manage the FAQ and the documents, staff commands.
 
 Every command opens the database named by HELPLINE_DATABASE_URL and brings its schema up
 to date first, so the server and the CLI may run in either order on an empty database.
+`helpline cmd "/tickets open"` runs a staff command as an admin; what it owes customers or
+the agents' chat stays in the outbox for a running server to deliver.
 """
 
 from __future__ import annotations
@@ -9,21 +11,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from bot.app import create_app, load_sample_faq
+from admin_commands import REGISTRY, Outcome
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, HelplineError
-from bot.types import FaqEntry
+from bot.seed import load_sample_faq
+from bot.staffing import CommandRequest, StaffService
+from bot.types import Deliveries, FaqEntry
 from knowledge.documents import load_document
 from knowledge.embeddings import load_local_embedder
 from knowledge.faq import FaqMatcher
 from knowledge.importer import load_faq_file
+from knowledge.live import LiveFaq
 from knowledge.passages import PassageIndex, PassageText
 from knowledge.semantic import (
     SemanticIndex,
@@ -33,9 +41,12 @@ from knowledge.semantic import (
     row_texts,
     texts_digest,
 )
+from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.documents import DocumentStore
 from storage.faq import FaqStore, StoredVectors
+from storage.outbox import DeliveryStore
+from storage.staff import StaffStore
 
 log = logging.getLogger("helpline")
 
@@ -79,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     kb_search.add_argument("--limit", type=int, default=3)
     kb_remove = kb.add_parser("remove", help="remove a document by name")
     kb_remove.add_argument("name")
+
+    cmd = commands.add_parser(
+        "cmd",
+        help='run a staff command as an admin, e.g. helpline cmd "/tickets open"',
+        description="Run one staff command (see /help) as the admin 'Command line'. "
+        "Exit status: 0 done, 1 refused or failed, 2 unknown command or bad arguments.",
+    )
+    cmd.add_argument("line", nargs="+", metavar="COMMAND", help='e.g. "/close #12 refunded"')
     return parser
 
 
@@ -105,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "kb list": kb_list,
         "kb search": lambda: kb_search(" ".join(args.query), args.limit),
         "kb remove": lambda: kb_remove(args.name),
+        "cmd": lambda: staff_command(" ".join(args.line), settings),
     }
     sub = getattr(args, f"{args.command}_command", None)
     action = actions[f"{args.command} {sub}" if sub else args.command]
@@ -136,7 +156,7 @@ async def _schema_only() -> int:
 
 def serve(settings: Settings, *, host: str | None, port: int | None) -> int:
     web.run_app(
-        create_app(settings),
+        _create_app(settings),
         host=host or settings.host,
         port=port if port is not None else settings.port,
         shutdown_timeout=settings.shutdown_timeout,
@@ -276,6 +296,78 @@ async def kb_remove(name: str) -> int:
     return 0
 
 
+class LeftForServer:
+    """Deliveries stay in the outbox, free for a running server's sweeper to send."""
+
+    def __init__(self) -> None:
+        self.customer = 0
+        self.staff = 0
+
+    def send_now(self, deliveries: Deliveries) -> None:
+        self.customer += len(deliveries.customer)
+        self.staff += len(deliveries.staff)
+
+
+EXIT_CODES = {
+    Outcome.DONE: 0,
+    Outcome.USAGE: EXIT_USAGE,
+    Outcome.UNKNOWN: EXIT_USAGE,
+    Outcome.REFUSED: EXIT_FAILED,
+    Outcome.FAILED: EXIT_FAILED,
+}
+
+
+async def staff_command(line: str, settings: Settings) -> int:
+    """Run one staff command as the command-line admin, in the general chat's place (#N)."""
+    text = line.strip()
+    text = text if text.startswith("/") else f"/{text}"
+    mirror = settings.telegram_token is not None and settings.telegram_agent_chat_id is not None
+    owner = f"cli:{socket.gethostname()}:{os.getpid()}"
+    store = StaffStore(mirror_to_staff=mirror, lease=timedelta(0))
+    left = LeftForServer()
+    service = StaffService(
+        store=store,
+        conversations=ConversationStore(mirror_to_staff=mirror),
+        outbox=left,
+        owner=owner,
+        tell_customer_on_assign=settings.notify_customer_on_assign,
+        knowledge=await _faq_index(settings) if _names_faq(text) else None,
+    )
+    service.commands = REGISTRY.run
+    agent = await store.command_line_agent()
+    try:
+        result = await REGISTRY.execute(CommandRequest(text, agent, None, service))
+    finally:
+        await DeliveryStore().release(lease_owner=owner)
+    print(result.text, file=sys.stdout if result.ok else sys.stderr)
+    if left.customer or left.staff:
+        print(
+            f"queued for the server to deliver: {left.customer} to the customer, "
+            f"{left.staff} to the agents' chat"
+        )
+    if result.ok and _names_faq(text) and load_local_embedder() is not None:
+        await faq_embed()  # keep semantic matching complete after /faq add
+    return EXIT_CODES[result.outcome]
+
+
+def _names_faq(text: str) -> bool:
+    return text.split(maxsplit=1)[0].split("@", 1)[0].lower() == "/faq"
+
+
+async def _faq_index(settings: Settings) -> LiveFaq:
+    """The FAQ index as a server would build it, for `/faq search`."""
+    store = FaqStore()
+    index = LiveFaq(
+        store.list_entries,
+        store.revision,
+        min_score=settings.faq_min_score,
+        embedder=load_local_embedder(),
+        load_vectors=store.load_vectors,
+    )
+    await index.refresh()
+    return index
+
+
 def _preview(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
@@ -283,3 +375,10 @@ def _preview(text: str) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _create_app(settings: Settings) -> web.Application:
+    """Imported here: the channels' SDKs load only when the server runs, not for CLI tasks."""
+    from bot.app import create_app
+
+    return create_app(settings)

@@ -6,8 +6,9 @@ Standard library and `bot.types` only, like `bot/types.py`. The desk is where pe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -15,7 +16,9 @@ from bot.types import (
     AIUsage,
     Attachment,
     ChannelKind,
+    CustomerView,
     Deliveries,
+    FaqEntry,
     HandoffState,
     OutboundReply,
     Role,
@@ -25,6 +28,10 @@ from bot.types import (
     TicketStatus,
     TicketView,
 )
+
+COMMAND_LINE_USERNAME = "command-line"
+"""The admin `helpline cmd` acts as; no desk user can have this name (Telegram usernames
+have no hyphen)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +154,20 @@ class TicketChange:
     private: bool = False
     customer_replies: tuple[OutboundReply, ...] = ()
     rating_requested: bool = False
+    tag: TagChange | None = None
+    """A tag added to or removed from the ticket's customer."""
+    history_kind: str | None = None
+    """The kind of the history entry when it is not the event's name (e.g. `tagged`)."""
 
     @property
     def changes_assignee(self) -> bool:
         return self.assignee_id is not _KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class TagChange:
+    tag: str
+    add: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,3 +236,172 @@ class StaffStore(Protocol):
     async def set_ai(
         self, scope: AiScope, *, conversation_id: int | None, enabled: bool
     ) -> None: ...
+
+    async def command_line_agent(self) -> AgentView:
+        """The admin that `helpline cmd` acts as, created on first use."""
+
+    @property
+    def reports(self) -> ReportStore: ...
+
+    @property
+    def faq(self) -> FaqEditor: ...
+
+
+class DeliverySink(Protocol):
+    """Where a staff action's deliveries go once stored (`bot.outbox.Outbox` in a server)."""
+
+    def send_now(self, deliveries: Deliveries) -> None: ...
+
+
+# Read-side shapes: what staff look up (lists, cards, history, figures) -----------------
+
+
+class TicketScope(StrEnum):
+    """Which tickets `/tickets` lists; every scope covers active tickets only."""
+
+    OPEN = "open"
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    URGENT = "urgent"
+    AGENT = "agent"
+    """Assigned to one agent (`TicketQuery.agent_id`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketQuery:
+    scope: TicketScope = TicketScope.OPEN
+    agent_id: int | None = None
+    limit: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLine:
+    """One ticket in a list, with the names staff recognise it by."""
+
+    ticket: TicketView
+    customer_name: str | None
+    channel: ChannelKind
+    assignee: AgentView | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPage:
+    lines: tuple[TicketLine, ...]
+    total: int
+    """How many tickets match, of which `lines` holds the first `TicketQuery.limit`."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One change in a ticket's history: what, who (None: the system), when."""
+
+    kind: str
+    at: datetime
+    actor: AgentView | None
+    detail: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetails:
+    line: TicketLine
+    history: tuple[HistoryEntry, ...]
+    """The latest changes, oldest first."""
+    history_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLink:
+    """How a customer is known on one channel."""
+
+    channel: ChannelKind
+    external_user_id: str
+    display_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerProfile:
+    customer: CustomerView
+    first_seen: datetime
+    channels: tuple[ChannelLink, ...]
+    tickets: tuple[TicketView, ...]
+    """The latest tickets, newest first."""
+    ticket_count: int
+    ratings: int
+    satisfaction: float | None
+    """The mean of the customer's ratings (1-5), None before the first one."""
+
+
+@dataclass(frozen=True, slots=True)
+class DurationSummary:
+    """Durations in seconds; p95 interpolates linearly between the closest ranks."""
+
+    count: int
+    mean: float | None = None
+    median: float | None = None
+    p95: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketStats:
+    """What happened to tickets in [since, until).
+
+    `resolved` counts tickets resolved or closed in the period (cancelled ones apart).
+    Among them, `ai_confirmed` and `ai_assumed` were handled by the AI alone: confirmed
+    when the customer answered (a rating, or a `confirmed` history entry), assumed
+    otherwise. `ai_reopened` AI-alone tickets were reopened in the period; they are not
+    counted as AI resolutions.
+    """
+
+    since: datetime
+    until: datetime
+    opened: int
+    resolved: int
+    cancelled: int
+    first_response: DurationSummary
+    unanswered: int
+    """Tickets opened in the period that no person has answered yet."""
+    resolution: DurationSummary
+    ai_confirmed: int
+    ai_assumed: int
+    ai_reopened: int
+    ratings: int
+    satisfaction: float | None
+
+    @property
+    def ai_resolved(self) -> int:
+        return self.ai_confirmed + self.ai_assumed
+
+
+class ReportStore(Protocol):
+    """Read-side queries for staff; `storage.reports` implements it."""
+
+    async def tickets(self, query: TicketQuery) -> TicketPage: ...
+
+    async def ticket_details(self, ticket_id: int, *, history: int) -> TicketDetails | None: ...
+
+    async def customer_profile(self, customer_id: int, *, tickets: int) -> CustomerProfile: ...
+
+    async def stats(self, *, since: datetime, until: datetime) -> TicketStats: ...
+
+    async def workload(self) -> Mapping[int, int]:
+        """Active tickets per assigned agent id."""
+
+
+class FaqEditor(Protocol):
+    """Changing the FAQ from the desk; `storage.faq.FaqStore` implements it.
+
+    Every change bumps the FAQ revision, so each running server rebuilds its index.
+    """
+
+    async def create_version(self, entry: FaqEntry, *, source: str) -> bool:
+        """Add one language version under a new (faq_id, language); False if it exists."""
+
+    async def put_version(self, entry: FaqEntry, *, source: str) -> bool:
+        """Add or replace one language version; True when it is new."""
+
+    async def remove(self, faq_id: str) -> int:
+        """Remove every language version of an entry; returns how many were removed."""
+
+    async def find(self, query: str, *, limit: int) -> list[FaqEntry]:
+        """Stored versions whose id, question or answer contain every word of `query`, for
+        up to `limit` entries."""

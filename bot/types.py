@@ -332,6 +332,8 @@ class StaffEvent(StrEnum):
     """A private staff note on the ticket."""
     DRAFT = "draft"
     """An AI draft was sent or discarded."""
+    TAGGED = "tagged"
+    """A tag was added to or removed from the customer."""
 
 
 @dataclass(frozen=True, slots=True)

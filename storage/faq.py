@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot.types import FaqEntry
@@ -14,6 +17,7 @@ from storage.views import faq_view
 REVISION_KEY = "faq_revision"
 SAMPLE_SOURCE = "sample"
 IMPORT_SOURCE = "import"
+STAFF_SOURCE = "staff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,55 @@ class FaqStore:
             await _bump_revision()
         return ImportSummary(created=created, updated=updated, samples_removed=removed)
 
+    async def create_version(self, entry: FaqEntry, *, source: str = STAFF_SOURCE) -> bool:
+        """Add one language version under a (faq_id, language) nobody has; False if taken.
+
+        Other entries stay as they are, the shipped sample ones included.
+        """
+        try:
+            async with in_transaction():
+                await models.FaqRecord.create(**_fields(entry), source=source)
+                await _bump_revision()
+        except IntegrityError:
+            return False
+        return True
+
+    async def put_version(self, entry: FaqEntry, *, source: str = STAFF_SOURCE) -> bool:
+        """Add or replace one language version; True when it is new."""
+        if await self.create_version(entry, source=source):
+            return True
+        async with in_transaction():
+            await models.FaqRecord.filter(faq_id=entry.faq_id, language=entry.language).update(
+                **_fields(entry), source=source
+            )
+            await _bump_revision()
+        return False
+
+    async def find(self, query: str, *, limit: int) -> list[FaqEntry]:
+        """Versions whose id, question or answer contain every word of `query`, for up to
+        `limit` entries.
+
+        The ones that have the words in their question, then in their id, come first.
+        """
+        words = query.lower().split()
+        if not words:
+            return []
+        condition = Q()
+        for word in words:
+            condition &= (
+                Q(faq_id__icontains=word) | Q(question__icontains=word) | Q(answer__icontains=word)
+            )
+        rows = await models.FaqRecord.filter(condition).order_by("faq_id", "language")
+        entries = [faq_view(row) for row in rows]
+
+        def rank(entry: FaqEntry) -> tuple[int, int]:
+            question, faq_id = entry.question.lower(), entry.faq_id.lower()
+            return -sum(word in question for word in words), -sum(word in faq_id for word in words)
+
+        ranked = sorted(entries, key=rank)
+        kept = list(dict.fromkeys(entry.faq_id for entry in ranked))[:limit]
+        return [entry for entry in ranked if entry.faq_id in kept]
+
     async def remove(self, faq_id: str) -> int:
         async with in_transaction():
             removed = await models.FaqRecord.filter(faq_id=faq_id).delete()
@@ -115,6 +168,18 @@ class FaqStore:
                 )
             if vectors:
                 await _bump_revision()
+
+
+def _fields(entry: FaqEntry) -> dict[str, Any]:
+    return {
+        "faq_id": entry.faq_id,
+        "language": entry.language,
+        "question": entry.question,
+        "answer": entry.answer,
+        "category": entry.category,
+        "tags": list(entry.tags),
+        "paraphrases": list(entry.paraphrases),
+    }
 
 
 BUMP_REVISION = """

@@ -8,17 +8,19 @@ the customer is told, so none of them can happen without the others.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.desk import (
+    COMMAND_LINE_USERNAME,
     AgentView,
     AiScope,
     ChangeResult,
     DraftOutcome,
     StaffIdentity,
+    TagChange,
     TicketChange,
 )
 from bot.types import (
@@ -38,8 +40,11 @@ from bot.types import (
     TicketView,
 )
 from storage import models, sql
+from storage.agents import agent_view
 from storage.drafts import settle_draft
+from storage.faq import FaqStore
 from storage.inbound import LEASE, now
+from storage.reports import ReportStore
 from storage.staff_posts import load_staff_posts
 from storage.tickets import ACTIVE_STATUSES, open_or_raise_ticket, record_event
 from storage.views import ticket_view
@@ -49,21 +54,19 @@ AI_SWITCH_KEY = "ai_enabled"
 DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.CANCELLED)
 
 
-def agent_view(row: models.Agent) -> AgentView:
-    return AgentView(
-        id=row.id,
-        display_name=row.display_name,
-        username=row.username,
-        role=row.role,
-        online=row.online,
-    )
-
-
 class StaffStore:
-    """Implements `bot.desk.StaffStore` on tortoise."""
+    """Implements `bot.desk.StaffStore` on tortoise.
 
-    def __init__(self, *, mirror_to_staff: bool) -> None:
+    `lease` is how long what a change owes stays reserved for this process's own outbox.
+    A process without one (`helpline cmd`) passes zero, so a server's sweeper takes the
+    deliveries at once.
+    """
+
+    def __init__(self, *, mirror_to_staff: bool, lease: timedelta = LEASE) -> None:
         self.mirror_to_staff = mirror_to_staff
+        self.lease = lease
+        self.reports = ReportStore()
+        self.faq = FaqStore()
 
     # Agents ------------------------------------------------------------------------------
 
@@ -116,7 +119,22 @@ class StaffStore:
         return None if row is None else agent_view(row)
 
     async def agents(self) -> list[AgentView]:
-        return [agent_view(row) for row in await models.Agent.all().order_by("display_name")]
+        rows = await models.Agent.exclude(username=COMMAND_LINE_USERNAME).order_by("display_name")
+        return [agent_view(row) for row in rows]
+
+    async def command_line_agent(self) -> AgentView:
+        row = await models.Agent.get_or_none(username=COMMAND_LINE_USERNAME)
+        if row is None:
+            try:
+                row = await models.Agent.create(
+                    username=COMMAND_LINE_USERNAME,
+                    display_name="Command line",
+                    role=Role.ADMIN,
+                    online=False,
+                )
+            except IntegrityError:  # two commands started at once
+                row = await models.Agent.get(username=COMMAND_LINE_USERNAME)
+        return agent_view(row)
 
     async def set_online(self, agent_id: int, online: bool) -> None:
         await models.Agent.filter(id=agent_id).update(online=online)
@@ -185,7 +203,7 @@ class StaffStore:
                 TicketRequest(reason="an agent wrote to the customer"),
                 subject=reply.text[:200],
             )
-            writer = _writer(conversation, ticket.id, lease_owner)
+            writer = _writer(conversation, ticket.id, lease_owner, self.lease)
             current = writer.now
             staff = self.mirror_to_staff
             if created:
@@ -261,6 +279,8 @@ class StaffStore:
             if change.status in DONE_STATUSES:
                 ticket.automation_level = await _automation_level(ticket)
             await ticket.save()
+            if change.tag is not None:
+                detail.update(await _retag(ticket.customer_id, change.tag))  # type: ignore[attr-defined]
             conversation_changes: dict[str, object] = {}
             if change.handoff is not None:
                 conversation_changes["handoff"] = change.handoff
@@ -268,10 +288,15 @@ class StaffStore:
                 conversation_changes["rating_ticket_id"] = ticket.id
             if conversation_changes:
                 await models.Conversation.filter(id=conversation.id).update(**conversation_changes)
+            if not change.private:
+                detail.update(summary=change.summary)
             await record_event(
-                ticket.id, change.event.value, actor_id=by.id if by else None, **detail
+                ticket.id,
+                change.history_kind or change.event.value,
+                actor_id=by.id if by else None,
+                **detail,
             )
-            writer = _writer(conversation, ticket.id, lease_owner)
+            writer = _writer(conversation, ticket.id, lease_owner, self.lease)
             tag = uuid.uuid4().hex[:12]
             note = _activity(f"e{ticket.id}.{tag}", change.summary, change.event)
             writer.add(
@@ -375,6 +400,16 @@ async def _automation_level(ticket: models.Ticket) -> AutomationLevel:
     return ticket.automation_level
 
 
+async def _retag(customer_id: int, change: TagChange) -> dict[str, object]:
+    """Add or remove one tag; the row is locked so concurrent changes all count."""
+    customer = await models.Customer.select_for_update().get(id=customer_id)
+    tags = [tag for tag in customer.tags or [] if tag != change.tag]
+    if change.add:
+        tags.append(change.tag)
+    await models.Customer.filter(id=customer_id).update(tags=tags)
+    return {"tag": change.tag, "action": "added" if change.add else "removed"}
+
+
 def _with_human(level: AutomationLevel) -> AutomationLevel:
     """A person answered: a ticket the AI worked on becomes AI-assisted, else stays human."""
     return AutomationLevel.AI_ASSISTED if level is AutomationLevel.AI_ONLY else level
@@ -392,7 +427,9 @@ def _activity(key: str, text: str, event: StaffEvent, *, to_staff: bool = True) 
     )
 
 
-def _writer(conversation: models.Conversation, ticket_id: int, lease_owner: str) -> MessageWriter:
+def _writer(
+    conversation: models.Conversation, ticket_id: int, lease_owner: str, lease: timedelta
+) -> MessageWriter:
     identity = conversation.identity
     current = now()
     return MessageWriter(
@@ -402,7 +439,7 @@ def _writer(conversation: models.Conversation, ticket_id: int, lease_owner: str)
         language=conversation.language,
         lease_owner=lease_owner,
         now=current,
-        lease_until=current + LEASE,
+        lease_until=current + lease,
     )
 
 

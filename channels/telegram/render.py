@@ -33,6 +33,8 @@ _EVENT_ICONS = {
     StaffEvent.AI: "🤖",
     StaffEvent.DELIVERY_FAILED: "⚠️",
     StaffEvent.RATED: "⭐",
+    StaffEvent.TAGGED: "🏷",
+    StaffEvent.DRAFT: "📝",
 }
 
 
