@@ -230,6 +230,7 @@ class WebWidgetAdapter:
                 "author": reply.author_name,
                 "text": reply.text,
                 "at": _now(),
+                "attachments": [{"kind": a.kind.value, "name": a.name} for a in reply.attachments],
             },
         }
         await self._push(to.external_user_id, frame)

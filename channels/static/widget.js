@@ -28,6 +28,7 @@
       hint: "Press Enter to send, Shift+Enter for a new line.",
       send: "Send",
       you: "You",
+      file: "The team sent a file that can only be opened in our other channels.",
       bot: "Assistant",
       agent: "Support team",
       sending: "Sending…",
@@ -60,6 +61,7 @@
       hint: "Eingabetaste zum Senden, Umschalt+Eingabetaste für eine neue Zeile.",
       send: "Senden",
       you: "Sie",
+      file: "Das Team hat eine Datei gesendet, die hier nicht angezeigt werden kann.",
       bot: "Assistent",
       agent: "Support-Team",
       sending: "Wird gesendet…",
@@ -94,6 +96,7 @@
       hint: "Enter — отправить, Shift+Enter — новая строка.",
       send: "Отправить",
       you: "Вы",
+      file: "Команда отправила файл, который здесь нельзя показать.",
       bot: "Ассистент",
       agent: "Служба поддержки",
       sending: "Отправляется…",
@@ -127,6 +130,7 @@
       hint: "按 Enter 发送，按 Shift+Enter 换行。",
       send: "发送",
       you: "我",
+      file: "客服发送了一个文件，此处无法显示。",
       bot: "智能助手",
       agent: "客服人员",
       sending: "发送中…",
@@ -159,6 +163,7 @@
       hint: "Entrée pour envoyer, Maj+Entrée pour aller à la ligne.",
       send: "Envoyer",
       you: "Vous",
+      file: "L'équipe a envoyé un fichier qui ne peut pas être affiché ici.",
       bot: "Assistant",
       agent: "Équipe d'assistance",
       sending: "Envoi en cours…",
@@ -192,6 +197,7 @@
       hint: "Intro para enviar, Mayús+Intro para una nueva línea.",
       send: "Enviar",
       you: "Usted",
+      file: "El equipo ha enviado un archivo que no se puede mostrar aquí.",
       bot: "Asistente",
       agent: "Equipo de soporte",
       sending: "Enviando…",
@@ -381,6 +387,7 @@
 .${PREFIX}-msg[data-status="failed"] { background: #fff; border-color: #b42318; color: #1f2328; }
 .${PREFIX}-author { display: block; font-size: 12px; font-weight: 600; color: #57606a; }
 .${PREFIX}-text { white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-word; }
+.${PREFIX}-file { margin-top: 4px; font-size: 13px; font-style: italic; }
 .${PREFIX}-meta { display: block; margin-top: 2px; font-size: 12px; color: #57606a; }
 .${PREFIX}-msg[data-sender="customer"] .${PREFIX}-meta { text-align: right; color: #dbe9f8; }
 .${PREFIX}-msg[data-status="failed"] .${PREFIX}-meta { color: #b42318; font-weight: 600; }
@@ -677,7 +684,7 @@
     });
   }
 
-  function messageNode({ sender, author, text, at, status }) {
+  function messageNode({ sender, author, text, at, status, files = 0 }) {
     const known = ["customer", "agent", "bot", "system"].includes(sender) ? sender : "bot";
     let label = null;
     if (known === "customer") label = el("span", { class: "sr", text: `${T.you}:` });
@@ -689,6 +696,7 @@
       label,
       el("div", { class: "text", text: typeof text === "string" ? text : "" }),
     );
+    for (let i = 0; i < files; i++) node.append(el("div", { class: "file", text: `📎 ${T.file}` }));
     const meta = el("span", { class: "meta" }, formatTime(at));
     node.append(meta);
     if (status) setMessageStatus(node, status);
@@ -743,6 +751,7 @@
       text: message.text,
       at: message.at,
       status: sender === "customer" ? "sent" : null, // the server has it: it was sent
+      files: Array.isArray(message.attachments) ? Math.min(message.attachments.length, 10) : 0,
     });
     node.dataset.serverId = String(serverId);
     state.byServerId.set(serverId, node);

@@ -164,3 +164,18 @@ async def test_many_messages_of_one_new_customer_open_one_topic(telegram: Telegr
     )
     assert len(telegram.fake.methods("createForumTopic")) == 1
     assert len(await list_tickets()) == 1
+
+
+async def test_an_agents_photo_is_announced_in_the_widget(telegram: TelegramWorld) -> None:
+    async with aiohttp.ClientSession() as session:
+        visitor = await WidgetClient.connect(session, telegram.server.ws_url)
+        await visitor.say("I need a human")
+        await visitor.next_reply()
+        await telegram.fake.wait_for(lambda f: f.methods("createForumTopic"))
+        thread = next(iter(telegram.fake.topics))
+        photo = [{"file_id": "agent-photo", "file_unique_id": "a", "width": 64, "height": 64}]
+        update = agent_message(None, thread_id=thread, photo=photo, caption="Here it is")
+        await telegram.post(update)
+        reply = await visitor.next_reply()
+        assert reply["text"] == "Here it is"
+        assert reply["attachments"] == [{"kind": "image", "name": None}]
