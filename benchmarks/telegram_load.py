@@ -37,7 +37,13 @@ from pathlib import Path
 
 import aiohttp
 
-from benchmarks.widget_load import _free_port, peak_rss_mb, percentile, wait_healthy
+from benchmarks.widget_load import (
+    _free_port,
+    cpu_seconds,
+    peak_rss_mb,
+    percentile,
+    wait_healthy,
+)
 from tests.fakes.telegram_api import TOKEN, Call, FakeTelegram, running
 
 SECRET = "bench-secret"
@@ -283,15 +289,17 @@ async def run(args: argparse.Namespace) -> None:
                 )
             else:
                 await unpaced(url, fake, args.customers, args.warmup)
+                cpu_before = cpu_seconds(server.pid)
                 results, elapsed = await unpaced(url, fake, args.customers, args.seconds)
-                report_unpaced(args, results, elapsed, peak_rss_mb(server.pid))
+                cpu = cpu_seconds(server.pid) - cpu_before
+                report_unpaced(args, results, elapsed, peak_rss_mb(server.pid), cpu)
         finally:
             server.terminate()
             server.wait(timeout=30)
 
 
 def report_unpaced(
-    args: argparse.Namespace, results: Results, elapsed: float, memory: float
+    args: argparse.Namespace, results: Results, elapsed: float, memory: float, cpu: float
 ) -> None:
     answered = len(results.answered)
     print(f"customers           {args.customers}")
@@ -302,6 +310,7 @@ def report_unpaced(
     print(f"latency p50         {p50:.1f} ms (webhook → sendMessage)")
     print(f"latency p99         {percentile(results.answered, 0.99) * 1000:.1f} ms")
     print(f"errors/timeouts     {results.errors}")
+    print(f"server CPU          {cpu / max(1, answered) * 1000:.2f} ms per message")
     print(f"server peak RSS     {memory:.0f} MB")
 
 

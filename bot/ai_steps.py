@@ -44,14 +44,16 @@ async def answer_from_faq(turn: Turn, call_next: NextStep) -> None:
     """A confident FAQ match answers at once, in the customer's language when we have it
     (or translated by the model when only other languages exist)."""
     knowledge = turn.services.knowledge
-    candidates = knowledge.search(turn.message.text, turn.language, limit=FAQ_CANDIDATES)
+    ai = turn.services.ai
+    # The runners-up matter only as grounding for a model; without one, the best will do.
+    wanted = FAQ_CANDIDATES if ai is not None and ai.provider is not None else 1
+    candidates = knowledge.search(turn.message.text, turn.language, limit=wanted)
     turn.faq_candidates = tuple(candidates)  # the model's grounding, if it comes to that
     match = candidates[0] if candidates and candidates[0].score >= knowledge.threshold else None
     if match is None:
         await call_next(turn)
         return
     answer = match.entry.answer
-    ai = turn.services.ai
     if match.needs_translation and ai is not None and turn.language:
         translated = await ai.translate(answer, turn.language)
         if translated is not None:

@@ -13,6 +13,7 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -28,11 +29,8 @@ from bot.seed import load_sample_faq
 from bot.staffing import StaffService
 from bot.tasks import TaskTracker
 from bot.types import ChannelAdapter, ChannelAddress, ChannelKind, MessageView
-from channels.telegram.channel import TelegramChannel, TelegramSettings
-from channels.telegram.pacing import Limits as TelegramLimits
 from channels.web_visitors import VisitorTokens
 from channels.web_widget import WebWidgetAdapter
-from channels.wechat import WeChatAdapter, WeChatConfig
 from knowledge.embeddings import load_local_embedder
 from knowledge.live import LiveDocuments, LiveFaq
 from knowledge.passages import PassageText
@@ -46,6 +44,10 @@ from storage.shared_values import SharedValues
 from storage.staff import StaffStore
 from storage.system import shared_secret
 from storage.topics import TopicStore
+
+if TYPE_CHECKING:  # the channels' SDKs are imported only when the channel is configured
+    from channels.telegram.channel import TelegramChannel, TelegramSettings
+    from channels.wechat import WeChatAdapter
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +147,8 @@ class Runtime:
         self.staff.on_faq_changed = self.faq.refresh
         self.telegram: TelegramChannel | None = None
         if telegram is not None:
+            from channels.telegram.channel import TelegramChannel
+
             self.telegram = TelegramChannel(
                 telegram,
                 accept=self.manager.accept,
@@ -226,6 +230,9 @@ class Runtime:
 def telegram_settings(settings: Settings) -> TelegramSettings | None:
     if settings.telegram_token is None:
         return None
+    from channels.telegram.channel import TelegramSettings
+    from channels.telegram.pacing import Limits as TelegramLimits
+
     secret = settings.telegram_webhook_secret
     return TelegramSettings(
         token=settings.telegram_token.get_secret_value(),
@@ -260,6 +267,8 @@ def build_wechat(
     """The WeChat channel when it is configured (settings checked it is complete)."""
     if not settings.wechat_configured:
         return None
+    from channels.wechat import WeChatAdapter, WeChatConfig
+
     assert settings.wechat_token and settings.wechat_app_id and settings.wechat_app_secret
     config = WeChatConfig(
         token=settings.wechat_token.get_secret_value(),

@@ -373,12 +373,12 @@ def _preview(text: str) -> str:
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _create_app(settings: Settings) -> web.Application:
     """Imported here: the channels' SDKs load only when the server runs, not for CLI tasks."""
     from bot.app import create_app
 
     return create_app(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

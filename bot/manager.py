@@ -21,6 +21,7 @@ from bot.tasks import SerialLanes, TaskTracker
 from bot.texts import Text, render
 from bot.types import (
     ConversationStore,
+    ConversationView,
     Direction,
     InboundKind,
     InboundMessage,
@@ -105,21 +106,32 @@ class ConversationManager:
                 kind=message.kind,
                 action=message.action,
             )
-            self._schedule(recorded.conversation_id, recorded.message_id, view)
+            # The state read with the insert is current only if no earlier turn of this
+            # conversation is still to run (else it is read again when this turn starts).
+            state = None if self._lanes.busy(recorded.conversation_id) else recorded.conversation
+            self._schedule(recorded.conversation_id, recorded.message_id, view, state)
         return recorded
 
-    def _schedule(self, conversation_id: int, message_id: int, view: MessageView | None) -> None:
+    def _schedule(
+        self,
+        conversation_id: int,
+        message_id: int,
+        view: MessageView | None,
+        state: ConversationView | None = None,
+    ) -> None:
         if message_id in self._in_flight:
             return
         self._in_flight.add(message_id)
-        self._lanes.submit(conversation_id, lambda: self._process(message_id, view))
+        self._lanes.submit(conversation_id, lambda: self._process(message_id, view, state))
 
-    async def _process(self, message_id: int, view: MessageView | None) -> None:
+    async def _process(
+        self, message_id: int, view: MessageView | None, state: ConversationView | None
+    ) -> None:
         """Run one turn; `view` is the message as accepted (None: read it back, recovery)."""
         started = time.perf_counter()
         try:
             message = view or await self._store.load_message(message_id)
-            conversation = await self._store.load_conversation(message.conversation_id)
+            conversation = state or await self._store.load_conversation(message.conversation_id)
             turn = Turn(message=message, conversation=conversation, services=self._services)
             try:
                 await self._pipeline(turn)

@@ -84,6 +84,10 @@ class SerialLanes:
         finally:
             del self._lanes[key]
 
+    def busy(self, key: Hashable) -> bool:
+        """A job for `key` is running or waiting."""
+        return key in self._lanes
+
     @property
     def busy_keys(self) -> int:
         return len(self._lanes)

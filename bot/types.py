@@ -247,6 +247,8 @@ class RecordedInbound:
     message_id: int
     conversation_id: int
     duplicate: bool
+    conversation: ConversationView | None = None
+    """The conversation as it stood when the message was stored (read in the same trip)."""
 
 
 @dataclass(frozen=True, slots=True)

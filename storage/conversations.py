@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -93,14 +94,19 @@ class ConversationStore:
         self.mirror_to_staff = mirror_to_staff
 
     async def record_inbound(self, message: InboundMessage, *, lease_owner: str) -> RecordedInbound:
-        return await self._inbound.record(message, lease_owner=lease_owner)
+        recorded, state = await self._inbound.record(
+            message, lease_owner=lease_owner, state_query=CONVERSATION_STATE
+        )
+        if state is None:
+            return recorded
+        return replace(recorded, conversation=conversation_from_row(state))
 
     async def record_activity(
         self, message: InboundMessage, event: StaffEvent, *, lease_owner: str
     ) -> Deliveries:
         """Something a customer did that is no question (an edit, an unfollow): kept once,
         and shown to staff who follow the conversation."""
-        recorded = await self._inbound.record(
+        recorded, _ = await self._inbound.record(
             message,
             lease_owner=None,
             status=MessageStatus.PROCESSED,

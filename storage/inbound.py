@@ -55,8 +55,12 @@ class InboundRecorder:
         status: MessageStatus = MessageStatus.RECEIVED,
         direction: Direction = Direction.INCOMING,
         event: str | None = None,
-    ) -> RecordedInbound:
-        """Store a customer message (leased to `lease_owner` for its turn), once."""
+        state_query: str | None = None,
+    ) -> tuple[RecordedInbound, dict[str, Any] | None]:
+        """Store a customer message (leased to `lease_owner` for its turn), once.
+
+        `state_query` (one `?`: the conversation id) is run in the same trip to the
+        database, and its row returned with the record."""
         conversation_id = await self.conversation_for(message)
         current = now()
         values = (
@@ -79,22 +83,27 @@ class InboundRecorder:
             sql.db_time(current + LEASE) if lease_owner else None,
             sql.db_time(current),
         )
+        statements: list[sql.Statement] = [(INSERT_MESSAGE, values)]
+        if state_query is not None:
+            statements.append((state_query, (conversation_id,)))
         if message.attachments:
             async with in_transaction():
-                row = await sql.fetch_one(INSERT_MESSAGE, *values)
-                if row is not None:
-                    await _store_attachments(int(row["id"]), message)
+                outcome = await sql.run(*statements)
+                if outcome[0]:
+                    await _store_attachments(int(outcome[0][0]["id"]), message)
         else:
-            row = await sql.fetch_one(INSERT_MESSAGE, *values)
-        if row is None:
+            outcome = await sql.run(*statements)
+        state = outcome[1][0] if state_query is not None and outcome[1] else None
+        if not outcome[0]:
             existing = await sql.fetch_one(
                 "SELECT id FROM message WHERE channel = ? AND source_message_id = ?",
                 message.channel.value,
                 message.source_message_id,
             )
             assert existing is not None
-            return RecordedInbound(int(existing["id"]), conversation_id, duplicate=True)
-        return RecordedInbound(int(row["id"]), conversation_id, duplicate=False)
+            duplicate = RecordedInbound(int(existing["id"]), conversation_id, duplicate=True)
+            return duplicate, state
+        return RecordedInbound(int(outcome[0][0]["id"]), conversation_id, duplicate=False), state
 
     async def conversation_for(self, message: InboundMessage) -> int:
         key = (message.channel.value, message.external_user_id)
