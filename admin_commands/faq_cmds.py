@@ -45,7 +45,7 @@ async def faq_add(
     is derived from the question); with an existing `id`, the entry gets that language
     version, or that version is replaced. Other entries are never touched.
     """
-    added = await ctx.service.faq_add(
+    added = await ctx.service.faq.add(
         question,
         answer,
         language=lang.code if lang else None,
@@ -63,7 +63,7 @@ async def faq_add(
 @command("faq search", role=Role.AGENT, aliases=("find",))
 async def faq_search(ctx: CommandContext, query: Text) -> str:
     """Find FAQ entries by words or by a customer's question; shows their ids."""
-    found = await ctx.service.faq_search(str(query), limit=SEARCH_LIMIT)
+    found = await ctx.service.faq.search(str(query), limit=SEARCH_LIMIT)
     if found.matches:
         lines = [f"FAQ matches for {preview(query)!r}:"]
         lines.extend(f"{match.score:.2f} {_entry(match.entry)}" for match in found.matches)
@@ -92,6 +92,6 @@ def _entry(entry: FaqEntry) -> str:
 @command("faq remove", role=Role.ADMIN, aliases=("delete",))
 async def faq_remove(ctx: CommandContext, id: str) -> str:
     """Remove an FAQ entry with all its language versions: /faq remove ID."""
-    removed = await ctx.service.faq_remove(id, by=ctx.agent)
+    removed = await ctx.service.faq.remove(id, by=ctx.agent)
     versions = "version" if removed == 1 else "versions"
     return f"Removed FAQ entry {id} ({removed} language {versions})."

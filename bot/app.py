@@ -144,7 +144,7 @@ class Runtime:
             knowledge=self.faq,
         )
         self.staff.commands = REGISTRY.run
-        self.staff.on_faq_changed = self.faq.refresh
+        self.staff.faq.on_changed = self.faq.refresh
         self.telegram: TelegramChannel | None = None
         if telegram is not None:
             from channels.telegram.channel import TelegramChannel
