@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 POLL_TIMEOUT_SECONDS = 25
 POLL_BACKOFF_MAX = 60.0
 FILES_NOTE_LIMIT = 10
+TRACKED_REPLIES = 10_000
 TOAST_LIMIT = 200
 """Telegram shows at most 200 characters in a button's answer."""
 
@@ -112,7 +114,8 @@ class TelegramChannel:
         self._handle_staff = handle_staff
         self._claim_once = claim_once
         self.pacer = Pacer(settings.limits)
-        self._progress: dict[int, int] = {}
+        self._progress: OrderedDict[int, int] = OrderedDict()
+        """Parts of a long reply already sent, by message: a retry continues after them."""
         self.desk: TelegramDesk | None = None
         if settings.agent_chat_id is not None:
             self.desk = TelegramDesk(
@@ -309,6 +312,8 @@ class TelegramChannel:
                 async with self.pacer.customer_send(to.chat_id):
                     sent_id = await step(chat)
                 self._progress[message_id] = index + 1
+                if len(self._progress) > TRACKED_REPLIES:
+                    self._progress.popitem(last=False)
         except TelegramAPIError as exc:
             if isinstance(exc, TelegramRetryAfter):
                 self.pacer.pause(float(exc.retry_after))
