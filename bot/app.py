@@ -213,7 +213,7 @@ class Runtime:
 
     async def stop(self) -> None:
         self.ready = False
-        await self.loops.cancel_all()
+        await self.loops.cancel_all(expected=True)
         await self.work.drain(self.settings.shutdown_timeout)
         try:
             await self.conversations.release(lease_owner=self.owner)

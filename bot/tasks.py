@@ -43,12 +43,14 @@ class TaskTracker:
             await asyncio.wait(set(self._tasks), timeout=remaining)
         await self.cancel_all()
 
-    async def cancel_all(self) -> None:
+    async def cancel_all(self, *, expected: bool = False) -> None:
+        """Cancel what is running; `expected` for loops that only end this way."""
         pending = set(self._tasks)
         for task in pending:
             task.cancel()
         if pending:
-            log.warning("cancelled %d unfinished background tasks", len(pending))
+            level = logging.DEBUG if expected else logging.WARNING
+            log.log(level, "cancelled %d unfinished background tasks", len(pending))
             await asyncio.gather(*pending, return_exceptions=True)
 
 
