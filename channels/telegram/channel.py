@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import Bot, Dispatcher, types
+from aiogram import Bot, types
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -105,10 +105,6 @@ class TelegramChannel:
             session=AiohttpSession(api=api),
             default=DefaultBotProperties(link_preview_is_disabled=True),
         )
-        self._dispatcher = Dispatcher(disable_fsm=True)  # state lives in storage/
-        self._dispatcher.message.register(self._on_message)
-        self._dispatcher.edited_message.register(self._on_edit)
-        self._dispatcher.callback_query.register(self._on_button)
         self._accept = accept
         self._accept_edit = accept_edit
         self._handle_staff = handle_staff
@@ -159,7 +155,7 @@ class TelegramChannel:
                     offset=offset, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=ALLOWED_UPDATES
                 )
                 for update in updates:
-                    await self._dispatcher.feed_update(self.bot, update)
+                    await self._route(update)
                     offset = update.update_id + 1
                 backoff = 1.0
             except asyncio.CancelledError:
@@ -189,8 +185,21 @@ class TelegramChannel:
             update = types.Update.model_validate(payload, context={"bot": self.bot})
         except ValidationError:
             return web.Response(status=400, text="not a Telegram update")
-        await self._dispatcher.feed_update(self.bot, update)
+        await self._route(update)
         return web.Response(status=200)
+
+    async def _route(self, update: types.Update) -> None:
+        """Three kinds of update matter; every other kind is acknowledged and ignored.
+
+        Routing here rather than through aiogram's Dispatcher: with one handler per kind
+        and the state in storage, its middleware chain would only cost time.
+        """
+        if update.message is not None:
+            await self._on_message(update.message)
+        elif update.edited_message is not None:
+            await self._on_edit(update.edited_message)
+        elif update.callback_query is not None:
+            await self._on_button(update.callback_query)
 
     def _in_agents_chat(self, chat_id: int) -> bool:
         return self.desk is not None and chat_id == self.desk.chat_id
