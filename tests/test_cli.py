@@ -148,3 +148,30 @@ async def test_sigterm_stops_the_server_cleanly(server: Server) -> None:
     exit_code = await asyncio.to_thread(server.process.wait, 15)
     assert exit_code == 0, server.output()
     assert "Traceback" not in server.output()
+
+
+async def test_the_module_serves_when_run_as_a_script(env: dict[str, str], tmp_path: Path) -> None:
+    """`python -m bot.cli serve` (how the benchmarks start it) works like `helpline serve`."""
+    port = _free_port()
+    with (tmp_path / "module.log").open("w", encoding="utf-8") as sink:
+        process = subprocess.Popen(  # noqa: ASYNC220 (started once, before any traffic)
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/healthz"
+
+    async def healthy() -> bool:
+        try:
+            async with aiohttp.ClientSession() as session, session.get(url) as response:
+                return response.status == 200
+        except aiohttp.ClientError:
+            return process.poll() is not None
+
+    try:
+        await eventually(healthy, within=30)
+        assert process.poll() is None, (tmp_path / "module.log").read_text()
+    finally:
+        process.terminate()
+        await asyncio.to_thread(process.wait, 15)
