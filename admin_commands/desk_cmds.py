@@ -88,7 +88,15 @@ async def ticket_card(ctx: CommandContext, ticket: TicketRef | None = None) -> s
     details = await ctx.service.reports.ticket_details(number, history=HISTORY_LIMIT)
     if details is None:
         raise CommandError(f"There is no ticket #{number}.")
-    return _card(details)
+    usage = await ctx.service.reports.usage(ticket_id=number)
+    card = _card(details)
+    if usage.model_calls:
+        cost = f"${usage.cost_usd:.4f}" if usage.cost_usd is not None else "cost unknown"
+        card += (
+            f"\nAI on this ticket: {usage.input_tokens:,} tokens in, "
+            f"{usage.output_tokens:,} out, {cost}"
+        )
+    return card
 
 
 def _card(details: TicketDetails) -> str:

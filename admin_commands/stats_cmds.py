@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from admin_commands.formatting import duration, moment
 from admin_commands.registry import CommandContext, command
-from bot.desk import DurationSummary, TicketStats
+from bot.desk import AIUsageSummary, DurationSummary, TicketStats
 from bot.types import Role
 
 
@@ -34,8 +34,22 @@ async def stats(ctx: CommandContext, period: Period = Period.TODAY) -> str:
     answered (a rating or a confirmation), assumed otherwise; reopened ones are not counted.
     """
     now = datetime.now(UTC)
-    figures = await ctx.service.reports.stats(since=period_start(period, now), until=now)
-    return render_stats(figures, period)
+    since = period_start(period, now)
+    figures = await ctx.service.reports.stats(since=since, until=now)
+    usage = await ctx.service.reports.usage(since=since, until=now)
+    return render_stats(figures, period) + "\n" + render_usage(usage)
+
+
+def render_usage(usage: AIUsageSummary) -> str:
+    """Automatic answers, and the model's tokens and estimated cost."""
+    answers = f"Answered automatically: {usage.faq_answers} from the FAQ, {usage.ai_answers} by AI"
+    if not usage.model_calls:
+        return answers
+    cost = f"${usage.cost_usd:.2f}" if usage.cost_usd is not None else "cost unknown"
+    return (
+        f"{answers}\nAI: {usage.input_tokens:,} tokens in, {usage.output_tokens:,} out, "
+        f"{cost} for {usage.model_calls} messages"
+    )
 
 
 def render_stats(figures: TicketStats, period: Period) -> str:

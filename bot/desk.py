@@ -372,8 +372,31 @@ class TicketStats:
         return self.ai_confirmed + self.ai_assumed
 
 
+@dataclass(frozen=True, slots=True)
+class AIUsageSummary:
+    """What answered customers automatically, and what the language model cost."""
+
+    faq_answers: int
+    ai_answers: int
+    model_calls: int
+    """Messages that caused model calls: answers, drafts, handoffs, translations."""
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    """None when no price was known for any model used."""
+
+
 class ReportStore(Protocol):
     """Read-side queries for staff; `storage.reports` implements it."""
+
+    async def usage(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        ticket_id: int | None = None,
+    ) -> AIUsageSummary:
+        """Automatic answers and model costs in a period, or of one ticket."""
 
     async def tickets(self, query: TicketQuery) -> TicketPage: ...
 

@@ -16,6 +16,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from bot.desk import (
+    AIUsageSummary,
     ChannelLink,
     CustomerProfile,
     DurationSummary,
@@ -28,7 +29,7 @@ from bot.desk import (
     TicketStats,
 )
 from bot.types import AutomationLevel, ChannelKind, TicketPriority, TicketStatus
-from storage import models
+from storage import models, sql
 from storage.agents import agent_view
 from storage.tickets import ACTIVE_STATUSES
 from storage.views import customer_view, ticket_view
@@ -44,6 +45,17 @@ _PRIORITY_FIRST = Case(
     When(priority=TicketPriority.NORMAL, then="2"),
     default="3",
 )
+
+
+USAGE = """
+SELECT sum(CASE WHEN answered_by = 'faq' THEN 1 ELSE 0 END) AS faq,
+    sum(CASE WHEN answered_by = 'ai' THEN 1 ELSE 0 END) AS ai,
+    sum(CASE WHEN ai_model IS NOT NULL THEN 1 ELSE 0 END) AS calls,
+    sum(ai_input_tokens) AS tokens_in, sum(ai_output_tokens) AS tokens_out,
+    sum(ai_cost) AS cost
+FROM message
+WHERE {where}
+"""
 
 
 class ReportStore:
@@ -114,6 +126,35 @@ class ReportStore:
             ticket_count=await all_tickets.count(),
             ratings=len(ratings),
             satisfaction=statistics.fmean(ratings) if ratings else None,
+        )
+
+    async def usage(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        ticket_id: int | None = None,
+    ) -> AIUsageSummary:
+        conditions, params = [], []
+        if since is not None:
+            conditions.append("created_at >= ?")
+            params.append(sql.db_time(since))
+        if until is not None:
+            conditions.append("created_at < ?")
+            params.append(sql.db_time(until))
+        if ticket_id is not None:
+            conditions.append("ticket_id = ?")
+            params.append(ticket_id)
+        where = " AND ".join(conditions) or "1 = 1"
+        row = await sql.fetch_one(USAGE.format(where=where), *params)
+        assert row is not None
+        return AIUsageSummary(
+            faq_answers=int(row["faq"] or 0),
+            ai_answers=int(row["ai"] or 0),
+            model_calls=int(row["calls"] or 0),
+            input_tokens=int(row["tokens_in"] or 0),
+            output_tokens=int(row["tokens_out"] or 0),
+            cost_usd=float(row["cost"]) if row["cost"] is not None else None,
         )
 
     async def stats(self, *, since: datetime, until: datetime) -> TicketStats:

@@ -87,6 +87,7 @@ async def test_stats_in_the_agents_chat(telegram: TelegramWorld) -> None:
         "Resolution (7 resolved): mean 1d 10h, median 4h 00m, p95 6d 9h",
         "Resolved by AI alone: 3 of 7 (43%): 2 confirmed, 1 assumed; 1 reopened, not counted",
         "Satisfaction: 4.00 average from 3 ratings",
+        "Answered automatically: 0 from the FAQ, 0 by AI",
     ]
     month = (await ask(telegram, "/stats 30")).splitlines()
     assert month[0].startswith("Tickets last 30 days") and month[1].startswith("Opened 10 ·")

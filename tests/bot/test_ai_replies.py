@@ -249,3 +249,19 @@ async def test_a_missing_faq_language_is_translated(
         reply = await visitor.next_reply()
         assert reply["text"] == "[de] Yes, gift cards from 10 to 200 euros."
         await asyncio.sleep(0)
+
+
+async def test_costs_are_summed_for_the_day(
+    make_settings: SettingsFactory, provider: str
+) -> None:
+    script = Script().on(mentions("umbrella"), Answer("Yes, umbrellas are in aisle 4."))
+    async with ai_world(make_settings, provider, script) as world:
+        visitor = await WidgetClient.connect(world.session, world.server.ws_url)
+        await visitor.say("Do you sell umbrellas in the Lyon store?")
+        await visitor.next_reply()
+        await visitor.say("How do I reset my password?")
+        await visitor.next_reply()
+        usage = await world.server.runtime.staff.reports.usage()
+        assert (usage.faq_answers, usage.ai_answers, usage.model_calls) == (1, 1, 1)
+        assert usage.input_tokens > 0 and usage.output_tokens > 0
+        assert usage.cost_usd is not None and usage.cost_usd > 0
