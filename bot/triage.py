@@ -125,7 +125,7 @@ _SENSITIVE: dict[str, tuple[str, ...]] = {
         "法院",
     ),
     "threat": (
-        r"(?:i will|i'll|gonna) (?:kill|hurt|find) you",
+        r"(?:i will|i'll|gonna) (?:kill|hurt) you",
         r"bomb",
         r"umbringen",
         r"bombe",

@@ -251,9 +251,7 @@ async def test_a_missing_faq_language_is_translated(
         await asyncio.sleep(0)
 
 
-async def test_costs_are_summed_for_the_day(
-    make_settings: SettingsFactory, provider: str
-) -> None:
+async def test_costs_are_summed_for_the_day(make_settings: SettingsFactory, provider: str) -> None:
     script = Script().on(mentions("umbrella"), Answer("Yes, umbrellas are in aisle 4."))
     async with ai_world(make_settings, provider, script) as world:
         visitor = await WidgetClient.connect(world.session, world.server.ws_url)
