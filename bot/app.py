@@ -7,6 +7,7 @@ open in the app's cleanup context, and background work drains there on shutdown.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import os
@@ -29,6 +30,7 @@ from bot.seed import load_sample_faq
 from bot.staffing import StaffService
 from bot.tasks import TaskTracker
 from bot.types import ChannelAdapter, ChannelAddress, ChannelKind, MessageView
+from channels.files import FileLinks, FileRoute
 from channels.web_visitors import VisitorTokens
 from channels.web_widget import WebWidgetAdapter
 from knowledge.embeddings import load_local_embedder
@@ -121,13 +123,16 @@ class Runtime:
                 staff_language=settings.agent_language if mirror else None,
             ),
         )
-        self.visitor_tokens = VisitorTokens(
+        widget_secret = (
             settings.widget_secret.get_secret_value() if settings.widget_secret else None
         )
+        self.visitor_tokens = VisitorTokens(widget_secret)
+        self.file_links = FileLinks(secret=widget_secret)
         self.widget = WebWidgetAdapter(
             accept=self.manager.accept,
             load_history=self.customer_history,
             tokens=self.visitor_tokens,
+            links=self.file_links,
             allowed_origins=settings.widget_origins(()),
             messages_per_minute=settings.widget_messages_per_minute,
         )
@@ -160,9 +165,12 @@ class Runtime:
             )
             self.adapters[ChannelKind.TELEGRAM] = self.telegram
             self.outbox.desk = self.telegram.desk
+            self.file_links.add_source(self.telegram)
         self.wechat = build_wechat(settings, self.manager, self.owner)
         if self.wechat is not None:
             self.adapters[ChannelKind.WECHAT] = self.wechat
+            if settings.public_url:
+                self.wechat.link_file = functools.partial(self.file_links.url, settings.public_url)
         self.ready = False
 
     async def list_passages(self) -> list[PassageText]:
@@ -176,7 +184,7 @@ class Runtime:
         if conversation_id is None:
             return []
         return await self.conversations.history(
-            conversation_id, limit=self.settings.history_turns * 2
+            conversation_id, limit=self.settings.history_turns * 2, attachments=True
         )
 
     async def recent_messages(self, conversation_id: int, limit: int) -> list[MessageView]:
@@ -190,7 +198,9 @@ class Runtime:
         await self.faq.refresh()
         await self.documents.refresh()
         if self.settings.widget_secret is None:
-            self.visitor_tokens.use_secret(await shared_secret(WIDGET_SECRET_KEY))
+            secret = await shared_secret(WIDGET_SECRET_KEY)
+            self.visitor_tokens.use_secret(secret)
+            self.file_links.use_secret(secret)
         self.loops.spawn(self.outbox.sweep_forever(), name="outbox-sweep")
         self.loops.spawn(self.manager.recover_forever(), name="recovery")
         self.loops.spawn(self.faq.refresh_forever(FAQ_REFRESH_SECONDS), name="faq-refresh")
@@ -314,6 +324,7 @@ def create_app(settings: Settings) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     runtime.widget.mount(app)
+    FileRoute(runtime.file_links, runtime.conversations.outgoing_attachment).mount(app)
     if runtime.telegram is not None:
         runtime.telegram.mount(app)
     if runtime.wechat is not None:

@@ -465,7 +465,9 @@ class ConversationStore(Protocol):
 
     async def load_conversation(self, conversation_id: int) -> ConversationView: ...
 
-    async def history(self, conversation_id: int, *, limit: int) -> list[MessageView]: ...
+    async def history(
+        self, conversation_id: int, *, limit: int, attachments: bool = False
+    ) -> list[MessageView]: ...
 
     async def find_conversation(self, address: ChannelAddress) -> int | None: ...
 
@@ -560,6 +562,22 @@ class ChannelAdapter(Protocol):
         self, to: ChannelAddress, reply: OutboundReply, *, message_id: int
     ) -> str | None:
         """Deliver a reply (raise `DeliveryFailed`); returns the channel's message id if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileContent:
+    data: bytes
+    mime_type: str
+    name: str | None = None
+
+
+class FileSource(Protocol):
+    """A channel that can hand back the bytes of a file it received (an agent's photo)."""
+
+    def can_fetch(self, attachment: Attachment) -> bool: ...
+
+    async def fetch(self, attachment: Attachment) -> FileContent:
+        """The file's bytes (raise `ChannelError` when the channel cannot give them)."""
 
 
 AcceptInbound = Callable[[InboundMessage], Awaitable[RecordedInbound]]

@@ -17,7 +17,7 @@ import logging
 import re
 import weakref
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -28,6 +28,7 @@ from aiolimiter import AsyncLimiter
 from bot.errors import MessageRejected
 from bot.types import (
     AcceptInbound,
+    Attachment,
     ChannelAddress,
     ChannelKind,
     Direction,
@@ -35,6 +36,7 @@ from bot.types import (
     MessageView,
     OutboundReply,
 )
+from channels.files import FileLinks
 from channels.web_visitors import VisitorTokens
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ def _static(name: str) -> bytes:
     return resources.files("channels").joinpath("static", name).read_bytes()
 
 
-def message_frame(view: MessageView) -> dict[str, Any]:
+def message_frame(view: MessageView, links: FileLinks) -> dict[str, Any]:
     return {
         "id": view.id,
         "direction": view.direction.value,
@@ -59,7 +61,18 @@ def message_frame(view: MessageView) -> dict[str, Any]:
         "author": view.author_name if view.direction is not Direction.INCOMING else None,
         "text": view.text,
         "at": view.created_at.isoformat(),
+        "attachments": attachment_frames(view.id, view.attachments, links),
     }
+
+
+def attachment_frames(
+    message_id: int, attachments: Sequence[Attachment], links: FileLinks
+) -> list[dict[str, Any]]:
+    """Each file with a link to open it where a channel still holds it (else just named)."""
+    return [
+        {"kind": a.kind.value, "name": a.name, "url": links.path(message_id, index, a)}
+        for index, a in enumerate(attachments)
+    ]
 
 
 class _FrameError(Exception):
@@ -78,10 +91,12 @@ class WebWidgetAdapter:
         accept: AcceptInbound,
         load_history: LoadHistory,
         tokens: VisitorTokens,
+        links: FileLinks,
         allowed_origins: frozenset[str],
         messages_per_minute: int,
     ) -> None:
         self._accept = accept
+        self._links = links
         self._load_history = load_history
         self._tokens = tokens
         self._allowed_origins = allowed_origins
@@ -166,7 +181,11 @@ class WebWidgetAdapter:
         self._by_visitor[visitor_id].add(session.ws)
         history = await self._load_history(_address(visitor_id))
         await session.ws.send_json(
-            {"type": "ready", "token": token, "history": [message_frame(m) for m in history]}
+            {
+                "type": "ready",
+                "token": token,
+                "history": [message_frame(m, self._links) for m in history],
+            }
         )
 
     async def _message(self, session: _Session, data: dict[str, Any]) -> None:
@@ -230,7 +249,7 @@ class WebWidgetAdapter:
                 "author": reply.author_name,
                 "text": reply.text,
                 "at": _now(),
-                "attachments": [{"kind": a.kind.value, "name": a.name} for a in reply.attachments],
+                "attachments": attachment_frames(message_id, reply.attachments, self._links),
             },
         }
         await self._push(to.external_user_id, frame)

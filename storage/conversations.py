@@ -17,6 +17,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from bot.types import (
+    Attachment,
     ChannelAddress,
     ConversationView,
     Deliveries,
@@ -37,6 +38,7 @@ from storage.inbound import FIND_CONVERSATION, LEASE, InboundRecorder, now
 from storage.staff_posts import load_staff_posts
 from storage.tickets import ACTIVE_STATUSES, handoff_buttons, open_or_raise_ticket
 from storage.views import (
+    attachment_from_row,
     attachment_view,
     conversation_from_row,
     history_view,
@@ -80,6 +82,20 @@ FROM message
 WHERE conversation_id = ? AND private = false AND direction != 'activity'
 ORDER BY id DESC
 LIMIT ?
+"""
+
+
+HISTORY_ATTACHMENTS = f"""
+SELECT message_id, kind, reference, name, mime_type, size, meta
+FROM attachment
+WHERE message_id IN (SELECT id FROM ({HISTORY}) AS latest)
+ORDER BY id
+"""
+OUTGOING_ATTACHMENTS = """
+SELECT a.message_id, a.kind, a.reference, a.name, a.mime_type, a.size, a.meta
+FROM attachment a JOIN message m ON m.id = a.message_id
+WHERE a.message_id = ? AND m.direction = 'outgoing' AND m.private = false
+ORDER BY a.id
 """
 
 
@@ -133,10 +149,28 @@ class ConversationStore:
         attachments = tuple(attachment_view(a) for a in row.attachments)
         return message_view(row, attachments)
 
-    async def history(self, conversation_id: int, *, limit: int) -> list[MessageView]:
-        """The latest public messages, oldest first (what the customer saw)."""
-        [rows] = await sql.run((HISTORY, (conversation_id, limit)))
-        return [history_view(row) for row in reversed(rows)]
+    async def history(
+        self, conversation_id: int, *, limit: int, attachments: bool = False
+    ) -> list[MessageView]:
+        """The latest public messages, oldest first (what the customer saw); with their
+        attachments when asked (the widget shows them, the model's prompt does not)."""
+        if not attachments:
+            [rows] = await sql.run((HISTORY, (conversation_id, limit)))
+            return [history_view(row) for row in reversed(rows)]
+        params = (conversation_id, limit)
+        rows, files = await sql.run((HISTORY, params), (HISTORY_ATTACHMENTS, params))
+        by_message: dict[int, list[Attachment]] = {}
+        for row in files:
+            by_message.setdefault(int(row["message_id"]), []).append(attachment_from_row(row))
+        return [
+            replace(view, attachments=tuple(by_message.get(view.id, ())))
+            for view in (history_view(row) for row in reversed(rows))
+        ]
+
+    async def outgoing_attachment(self, message_id: int, index: int) -> Attachment | None:
+        """The `index`-th file of a message sent to a customer (what a file link names)."""
+        [rows] = await sql.run((OUTGOING_ATTACHMENTS, (message_id,)))
+        return attachment_from_row(rows[index]) if 0 <= index < len(rows) else None
 
     async def find_conversation(self, address: ChannelAddress) -> int | None:
         row = await sql.fetch_one(

@@ -96,6 +96,21 @@ def attachment_view(row: models.Attachment) -> Attachment:
     )
 
 
+def attachment_from_row(row: dict[str, Any]) -> Attachment:
+    """An attachment read with plain SQL (its meta is JSON text on SQLite and PostgreSQL)."""
+    meta = row["meta"]
+    if isinstance(meta, str | bytes):
+        meta = json.loads(meta or "{}")
+    return Attachment(
+        kind=AttachmentKind(row["kind"]),
+        reference=row["reference"],
+        name=row["name"],
+        mime_type=row["mime_type"],
+        size=None if row["size"] is None else int(row["size"]),
+        meta=dict(meta or {}),
+    )
+
+
 def message_view(row: models.Message, attachments: tuple[Attachment, ...] = ()) -> MessageView:
     return MessageView(
         id=row.id,

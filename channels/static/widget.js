@@ -29,6 +29,8 @@
       send: "Send",
       you: "You",
       file: "The team sent a file that can only be opened in our other channels.",
+      openFile: "Open the file",
+      image: "Image",
       bot: "Assistant",
       agent: "Support team",
       sending: "Sending…",
@@ -62,6 +64,8 @@
       send: "Senden",
       you: "Sie",
       file: "Das Team hat eine Datei gesendet, die hier nicht angezeigt werden kann.",
+      openFile: "Datei öffnen",
+      image: "Bild",
       bot: "Assistent",
       agent: "Support-Team",
       sending: "Wird gesendet…",
@@ -97,6 +101,8 @@
       send: "Отправить",
       you: "Вы",
       file: "Команда отправила файл, который здесь нельзя показать.",
+      openFile: "Открыть файл",
+      image: "Изображение",
       bot: "Ассистент",
       agent: "Служба поддержки",
       sending: "Отправляется…",
@@ -131,6 +137,8 @@
       send: "发送",
       you: "我",
       file: "客服发送了一个文件，此处无法显示。",
+      openFile: "打开文件",
+      image: "图片",
       bot: "智能助手",
       agent: "客服人员",
       sending: "发送中…",
@@ -164,6 +172,8 @@
       send: "Envoyer",
       you: "Vous",
       file: "L'équipe a envoyé un fichier qui ne peut pas être affiché ici.",
+      openFile: "Ouvrir le fichier",
+      image: "Image",
       bot: "Assistant",
       agent: "Équipe d'assistance",
       sending: "Envoi en cours…",
@@ -198,6 +208,8 @@
       send: "Enviar",
       you: "Usted",
       file: "El equipo ha enviado un archivo que no se puede mostrar aquí.",
+      openFile: "Abrir el archivo",
+      image: "Imagen",
       bot: "Asistente",
       agent: "Equipo de soporte",
       sending: "Enviando…",
@@ -246,6 +258,7 @@
       ? [data.lang]
       : [...(navigator.languages || []), navigator.language];
     return {
+      source: source.href,
       socketUrl: socket.href,
       language: pickLanguage(candidates),
       title: (data.title || "").trim(),
@@ -387,7 +400,9 @@
 .${PREFIX}-msg[data-status="failed"] { background: #fff; border-color: #b42318; color: #1f2328; }
 .${PREFIX}-author { display: block; font-size: 12px; font-weight: 600; color: #57606a; }
 .${PREFIX}-text { white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-word; }
-.${PREFIX}-file { margin-top: 4px; font-size: 13px; font-style: italic; }
+.${PREFIX}-file { display: block; margin-top: 4px; font-size: 13px; font-style: italic; }
+a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underline; }
+.${PREFIX}-image { display: block; max-width: 100%; max-height: 240px; border-radius: 8px; }
 .${PREFIX}-meta { display: block; margin-top: 2px; font-size: 12px; color: #57606a; }
 .${PREFIX}-msg[data-sender="customer"] .${PREFIX}-meta { text-align: right; color: #dbe9f8; }
 .${PREFIX}-msg[data-status="failed"] .${PREFIX}-meta { color: #b42318; font-weight: 600; }
@@ -684,7 +699,27 @@
     });
   }
 
-  function messageNode({ sender, author, text, at, status, files = 0 }) {
+  /** A file the team sent: shown or linked when the server can hand it out. */
+  function fileNode(file) {
+    const url = fileUrl(file && file.url);
+    if (!url) return el("div", { class: "file", text: `📎 ${T.file}` });
+    const name = typeof file.name === "string" && file.name ? file.name : null;
+    const link = el("a", { class: "file", href: url, target: "_blank", rel: "noopener" });
+    if (file.kind === "image" || file.kind === "sticker") {
+      link.append(el("img", { class: "image", src: url, alt: name || T.image, loading: "lazy" }));
+    } else {
+      link.textContent = `📎 ${name || T.openFile}`;
+    }
+    return link;
+  }
+
+  // Only links to this server's own file route are followed.
+  function fileUrl(path) {
+    if (typeof path !== "string" || !path.startsWith("/files/")) return null;
+    return new URL(path.slice(1), config.source).href; // keeps a path prefix behind a proxy
+  }
+
+  function messageNode({ sender, author, text, at, status, files = [] }) {
     const known = ["customer", "agent", "bot", "system"].includes(sender) ? sender : "bot";
     let label = null;
     if (known === "customer") label = el("span", { class: "sr", text: `${T.you}:` });
@@ -696,7 +731,7 @@
       label,
       el("div", { class: "text", text: typeof text === "string" ? text : "" }),
     );
-    for (let i = 0; i < files; i++) node.append(el("div", { class: "file", text: `📎 ${T.file}` }));
+    for (const file of files) node.append(fileNode(file));
     const meta = el("span", { class: "meta" }, formatTime(at));
     node.append(meta);
     if (status) setMessageStatus(node, status);
@@ -751,7 +786,7 @@
       text: message.text,
       at: message.at,
       status: sender === "customer" ? "sent" : null, // the server has it: it was sent
-      files: Array.isArray(message.attachments) ? Math.min(message.attachments.length, 10) : 0,
+      files: Array.isArray(message.attachments) ? message.attachments.slice(0, 10) : [],
     });
     node.dataset.serverId = String(serverId);
     state.byServerId.set(serverId, node);

@@ -32,15 +32,17 @@ from bot.errors import DeliveryFailed, MessageRejected
 from bot.texts import Text, render
 from bot.types import (
     AcceptInbound,
+    Attachment,
     ChannelAddress,
     ChannelKind,
+    FileContent,
     InboundMessage,
     OutboundReply,
 )
 from channels.telegram import convert
 from channels.telegram.desk import TelegramDesk
 from channels.telegram.errors import delivery_failure
-from channels.telegram.media import send_attachment, sendable
+from channels.telegram.media import fetch_file, fetchable, send_attachment, sendable
 from channels.telegram.pacing import Limits, Pacer
 from channels.telegram.render import MESSAGE_LIMIT, customer_text, keyboard
 
@@ -61,7 +63,7 @@ TOAST_LIMIT = 200
 # and again under load (measured at about a tenth of a send's CPU time).
 _RESPONSE_TYPES = tuple(
     Response[kind]  # type: ignore[valid-type]
-    for kind in (types.Message, bool, types.ForumTopic, list[types.Update], types.User)
+    for kind in (types.Message, bool, types.ForumTopic, list[types.Update], types.User, types.File)
 )
 
 AcceptEdit = Callable[[InboundMessage], Awaitable[None]]
@@ -121,6 +123,14 @@ class TelegramChannel:
                 pacer=self.pacer,
                 claimant=claimant,
             )
+
+    # Files (implements `bot.types.FileSource`) ---------------------------------------------
+
+    def can_fetch(self, attachment: Attachment) -> bool:
+        return fetchable(attachment)
+
+    async def fetch(self, attachment: Attachment) -> FileContent:
+        return await fetch_file(self.bot, attachment)
 
     def mount(self, app: web.Application) -> None:
         if self._settings.mode == "webhook":

@@ -1,12 +1,25 @@
-"""Sending a stored attachment through Telegram: a file_id is resent, a place re-pinned."""
+"""Stored attachments and Telegram: a file_id is resent, a place re-pinned, a file fetched."""
 
 from __future__ import annotations
 
+import mimetypes
+import posixpath
+
+import aiohttp
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message
 
-from bot.types import Attachment, AttachmentKind
+from bot.errors import ChannelError
+from bot.types import Attachment, AttachmentKind, FileContent
 from channels.telegram.convert import ORIGIN
+
+_KIND_TYPES = {
+    AttachmentKind.IMAGE: "image/jpeg",  # Telegram re-encodes every photo as JPEG
+    AttachmentKind.STICKER: "image/webp",
+    AttachmentKind.AUDIO: "audio/ogg",
+    AttachmentKind.VIDEO: "video/mp4",
+}
 
 
 def sendable(attachment: Attachment) -> bool:
@@ -14,6 +27,35 @@ def sendable(attachment: Attachment) -> bool:
     if attachment.kind in (AttachmentKind.LOCATION, AttachmentKind.CONTACT_CARD):
         return True
     return attachment.meta.get("origin") == ORIGIN and bool(attachment.reference)
+
+
+def fetchable(attachment: Attachment) -> bool:
+    """A file this bot received; Telegram hands back files up to 20 MB."""
+    kind = attachment.kind
+    if kind in (AttachmentKind.LOCATION, AttachmentKind.CONTACT_CARD, AttachmentKind.LINK):
+        return False
+    return sendable(attachment)
+
+
+async def fetch_file(bot: Bot, attachment: Attachment) -> FileContent:
+    """The bytes of a file this bot received, with its type and name."""
+    try:
+        file = await bot.get_file(attachment.reference)
+        if not file.file_path:
+            raise ChannelError("telegram: the file is no longer available")
+        data = await bot.download_file(file.file_path)
+    except TelegramAPIError as exc:
+        raise ChannelError(f"telegram: {type(exc).__name__}: {exc.message}"[:300]) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise ChannelError(f"telegram: file download failed ({type(exc).__name__})") from exc
+    assert data is not None
+    name = attachment.name or posixpath.basename(file.file_path) or None
+    mime = (
+        attachment.mime_type
+        or mimetypes.guess_type(file.file_path)[0]
+        or _KIND_TYPES.get(attachment.kind, "application/octet-stream")
+    )
+    return FileContent(data.read(), mime, name)
 
 
 async def send_attachment(

@@ -22,6 +22,7 @@ from bot.errors import DeliveryFailed, MessageRejected, WebhookRejected
 from bot.texts import Text, render
 from bot.types import (
     AcceptInbound,
+    Attachment,
     ChannelAddress,
     ChannelKind,
     ExpiringValueStore,
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 AcceptActivity = Callable[[InboundMessage, StaffEvent], Awaitable[None]]
+LinkFile = Callable[[int, int, Attachment], str | None]
 
 PATH = "/wechat"
 LANGUAGE_LOOKUP_SECONDS = 1.5
@@ -78,6 +80,8 @@ class WeChatAdapter:
         self._passive = PassiveReplies()
         self._recent_events: OrderedDict[str, None] = OrderedDict()
         self._parts_sent: OrderedDict[int, int] = OrderedDict()
+        self.link_file: LinkFile | None = None
+        """Absolute links to agents' files (set when the server has a public URL)."""
 
     def mount(self, app: web.Application) -> None:
         """Routes and the API client's lifetime (mount before the runtime's cleanup context,
@@ -170,7 +174,7 @@ class WeChatAdapter:
         Parts already delivered are remembered, so a retry after a failed later part does
         not repeat them.
         """
-        parts = split_text(compose(reply))
+        parts = split_text(compose(reply, self._file_links(reply, message_id)))
         if parts == [""]:
             raise DeliveryFailed(self.kind, "nothing WeChat can show (empty text)", permanent=True)
         route: str | None = None
@@ -239,6 +243,13 @@ class WeChatAdapter:
         if len(self._recent_events) > RECENT_EVENTS:
             self._recent_events.popitem(last=False)
         return True
+
+    def _file_links(self, reply: OutboundReply, message_id: int) -> list[str]:
+        link = self.link_file
+        if link is None:
+            return []
+        found = (link(message_id, index, a) for index, a in enumerate(reply.attachments))
+        return [url for url in found if url]
 
     def _note_progress(self, message_id: int, parts_sent: int) -> None:
         self._parts_sent[message_id] = parts_sent

@@ -7,18 +7,21 @@ replies fail in the same range; 2048 bytes is about 680 Chinese characters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.types import OutboundReply, SenderKind
 
 MAX_TEXT_BYTES = 2048
 _BREAKS = ("\n\n", "\n", "。", "！", "？", ". ", "! ", "? ", "；", "; ", "，", ", ", " ")
 
 
-def compose(reply: OutboundReply) -> str:
-    """WeChat text cannot carry buttons or name the sender: both go into the text."""
+def compose(reply: OutboundReply, file_links: Sequence[str] = ()) -> str:
+    """WeChat text cannot carry buttons, files or the sender's name: all go into the text."""
     text = reply.text.strip()
     if reply.sender_kind is SenderKind.AGENT and reply.author_name:
         text = f"{reply.author_name}: {text}"
     links = [a.reference for a in reply.attachments if a.reference.startswith("http")]
+    links += file_links
     if links:
         text = "\n".join([text, *links])
     if reply.buttons:

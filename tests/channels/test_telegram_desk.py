@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.texts import Text, render
 from bot.types import MessageStatus, TicketStatus
@@ -166,16 +167,92 @@ async def test_many_messages_of_one_new_customer_open_one_topic(telegram: Telegr
     assert len(await list_tickets()) == 1
 
 
-async def test_an_agents_photo_is_announced_in_the_widget(telegram: TelegramWorld) -> None:
+JPEG = b"\xff\xd8\xff\xe0 a small photo \xff\xd9"
+
+
+async def _handed_off_visitor(
+    telegram: TelegramWorld, session: aiohttp.ClientSession
+) -> tuple[WidgetClient, int]:
+    visitor = await WidgetClient.connect(session, telegram.server.ws_url)
+    await visitor.say("I need a human")
+    await visitor.next_reply()
+    await telegram.fake.wait_for(lambda f: f.methods("createForumTopic"))
+    return visitor, next(iter(telegram.fake.topics))
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+async def test_an_agents_photo_opens_from_the_widget_and_after_a_reload(
+    make_settings: SettingsFactory, request: pytest.FixtureRequest, database: str
+) -> None:
+    overrides = {}
+    if database == "postgres":
+        overrides["database_url"] = request.getfixturevalue("postgres_url")
+    async with (
+        running() as (fake, api_url),
+        aiohttp.ClientSession() as session,
+        _serve(make_settings(**telegram_overrides(api_url), **overrides)) as server,
+    ):
+        telegram = TelegramWorld(server, fake, session)
+        await _photo_round_trip(telegram, session)
+
+
+async def _photo_round_trip(telegram: TelegramWorld, session: aiohttp.ClientSession) -> None:
+    """An agent's photo reaches the widget as a link that opens, live and in the history."""
+    telegram.fake.add_file("agent-photo", "photos/file_7.jpg", JPEG)
+    visitor, thread = await _handed_off_visitor(telegram, session)
+    photo = [{"file_id": "agent-photo", "file_unique_id": "a", "width": 64, "height": 64}]
+    update = agent_message(None, thread_id=thread, photo=photo, caption="Here it is")
+    await telegram.post(update)
+    reply = await visitor.next_reply()
+    assert reply["text"] == "Here it is"
+    [file] = reply["attachments"]
+    assert (file["kind"], file["name"]) == ("image", None)
+    async with session.get(telegram.server.url + file["url"]) as response:
+        assert response.status == 200
+        assert response.content_type == "image/jpeg"
+        assert response.headers["Content-Disposition"].startswith("inline;")
+        assert await response.read() == JPEG
+
+    again = await WidgetClient.connect(session, telegram.server.ws_url, token=visitor.token)
+    [shown] = [m for m in again.history if m["text"] == "Here it is"]
+    [file] = shown["attachments"]
+    async with session.get(telegram.server.url + file["url"]) as response:
+        assert (response.status, await response.read()) == (200, JPEG)
+
+
+async def test_file_links_cannot_be_forged_and_unsafe_types_are_downloaded(
+    telegram: TelegramWorld,
+) -> None:
+    telegram.fake.add_file("agent-doc", "documents/file_8.html", b"<script>alert(1)</script>")
     async with aiohttp.ClientSession() as session:
-        visitor = await WidgetClient.connect(session, telegram.server.ws_url)
-        await visitor.say("I need a human")
-        await visitor.next_reply()
-        await telegram.fake.wait_for(lambda f: f.methods("createForumTopic"))
-        thread = next(iter(telegram.fake.topics))
-        photo = [{"file_id": "agent-photo", "file_unique_id": "a", "width": 64, "height": 64}]
-        update = agent_message(None, thread_id=thread, photo=photo, caption="Here it is")
-        await telegram.post(update)
-        reply = await visitor.next_reply()
-        assert reply["text"] == "Here it is"
-        assert reply["attachments"] == [{"kind": "image", "name": None}]
+        visitor, thread = await _handed_off_visitor(telegram, session)
+        document = {
+            "file_id": "agent-doc",
+            "file_unique_id": "d",
+            "file_name": "Rechnung März.html",
+            "mime_type": "text/html",
+        }
+        await telegram.post(agent_message(None, thread_id=thread, document=document))
+        [file] = (await visitor.next_reply())["attachments"]
+        url = telegram.server.url + file["url"]
+        async with session.get(url) as response:
+            assert response.status == 200
+            assert response.content_type == "application/octet-stream"
+            disposition = response.headers["Content-Disposition"]
+            assert disposition.startswith("attachment;")
+            assert "filename*=UTF-8''Rechnung%20M%C3%A4rz.html" in disposition
+        for forged in (
+            url[:-2] + ("AA" if not url.endswith("AA") else "BB"),
+            url.replace("/0?", "/1?"),
+            url.split("?")[0],
+        ):
+            async with session.get(forged) as response:
+                assert response.status == 403, forged
+
+        # Telegram no longer has the file: a clear error, and the server carries on.
+        del telegram.fake.files["agent-doc"]
+        async with session.get(url) as response:
+            assert response.status == 502
+            assert "cannot be fetched" in await response.text()
+        async with session.get(telegram.server.url + "/healthz") as response:
+            assert response.status == 200

@@ -117,3 +117,34 @@ async def test_a_slow_model_answer_arrives_through_the_api(make_settings: Settin
             assert (status, body) == (200, "success") and waited < 2.5
             await world.api_wait(lambda api: api.texts_to(CUSTOMER), within=10)
             assert world.api.texts_to(CUSTOMER) == ["我们的门店周日营业到下午五点。"]
+
+
+async def test_an_agents_photo_reaches_a_wechat_customer_as_a_link(
+    make_settings: SettingsFactory,
+) -> None:
+    public = "https://support.example.com"
+    async with (
+        running_telegram() as (telegram, api_url),
+        aiohttp.ClientSession() as session,
+        wechat_world(
+            make_settings, mode="safe", public_url=public, **telegram_overrides(api_url)
+        ) as wechat,
+    ):
+        world = Desk(wechat, telegram, session)
+        telegram.add_file("agent-photo", "photos/file_3.jpg", b"\xff\xd8 photo \xff\xd9")
+        await world.customer_says("人工")
+        thread = await world.topic()
+        photo = [{"file_id": "agent-photo", "file_unique_id": "p", "width": 64, "height": 64}]
+        async with session.post(
+            f"{wechat.url}/telegram/webhook",
+            json=agent_message(None, thread_id=thread, photo=photo, caption="发票在这里"),
+            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+        ) as response:
+            assert response.status == 200
+        await wechat.api_wait(lambda api: api.texts_to(CUSTOMER))
+        [text] = wechat.api.texts_to(CUSTOMER)
+        caption, link = text.split("\n")
+        assert caption == "Li: 发票在这里"
+        assert link.startswith(f"{public}/files/")
+        async with session.get(wechat.url + link.removeprefix(public)) as response:
+            assert (response.status, await response.read()) == (200, b"\xff\xd8 photo \xff\xd9")

@@ -8,6 +8,7 @@ talks to `/widget/ws` exactly as a customer's browser would.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 from collections.abc import AsyncIterator
@@ -19,7 +20,8 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from bot.texts import CATALOG, Text
 from bot.types import ChannelAddress, ChannelKind
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, TelegramWorld
+from tests.telegram_updates import agent_message
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -214,3 +216,32 @@ async def test_message_text_is_shown_as_text(live_server: LiveServer, page: Page
     await asyncio.sleep(0.2)  # an injected image would have fired its onerror by now
     assert await chat.locator("b, img").count() == 0
     assert await page.evaluate("() => window.injected === undefined")
+
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+async def test_a_photo_from_the_agents_chat_is_shown(
+    telegram: TelegramWorld, browser: Browser
+) -> None:
+    telegram.fake.add_file("agent-photo", "photos/file_9.png", PNG)
+    async with open_page(browser) as page:
+        await page.goto(telegram.server.url + "/")
+        chat = page.get_by_role("log")
+        await send(page, ASK_FOR_PERSON)
+        await expect(chat).to_contain_text(CATALOG[Text.HANDOFF_NOTICE]["en"], timeout=WAIT_MS)
+        await telegram.fake.wait_for(lambda f: f.topics)
+        thread = next(iter(telegram.fake.topics))
+        photo = [{"file_id": "agent-photo", "file_unique_id": "p", "width": 1, "height": 1}]
+        await telegram.post(agent_message(None, thread_id=thread, photo=photo, caption="Look"))
+
+        image = chat.get_by_role("img", name="Image")
+        await expect(image).to_be_visible(timeout=WAIT_MS)
+        width = await image.evaluate(
+            "img => img.complete ? img.naturalWidth"
+            " : new Promise(done => { img.onload = () => done(img.naturalWidth);"
+            " img.onerror = () => done(0); })"
+        )
+        assert width == 1, "the photo did not load from its link"

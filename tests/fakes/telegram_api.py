@@ -109,6 +109,8 @@ class FakeTelegram:
     on_call: Any = None
     """Called with each `Call` as it arrives (the benchmark's stopwatch)."""
     keep_calls: bool = True
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    """Files `getFile` knows, by file_id: their path on the server and their bytes."""
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _changed: asyncio.Condition | None = None
@@ -170,10 +172,24 @@ class FakeTelegram:
 
     # Serving -----------------------------------------------------------------------------
 
+    def add_file(self, file_id: str, path: str, data: bytes) -> None:
+        """A file a user sent: `getFile` names its path, `/file/bot<token>/<path>` serves it."""
+        self.files[file_id] = (path, data)
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         return app
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != TOKEN:
+            return _error(401, "Unauthorized")
+        path = request.match_info["path"]
+        for stored_path, data in self.files.values():
+            if stored_path == path:
+                return web.Response(body=data, content_type="application/octet-stream")
+        return _error(404, "Not Found")
 
     def _condition(self) -> asyncio.Condition:
         if self._changed is None:
@@ -210,6 +226,8 @@ class FakeTelegram:
         return web.json_response({"ok": True, "result": self._result(method, params)})
 
     def _failure_for(self, method: str, params: dict[str, Any]) -> Failure | None:
+        if method == "getFile" and params.get("file_id") not in self.files:
+            return Failure(method, 400, "Bad Request: invalid file_id")
         for failure in self.failures:
             if failure.method not in (method, "*"):
                 continue
@@ -251,6 +269,15 @@ class FakeTelegram:
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             return [u for u in self.updates if u["update_id"] >= offset]
+        if method == "getFile":
+            path, data = self.files[params["file_id"]]
+            file_id = params["file_id"]
+            return {
+                "file_id": file_id,
+                "file_unique_id": file_id[:8],
+                "file_size": len(data),
+                "file_path": path,
+            }
         if method == "createForumTopic":
             thread_id = next(self._ids)
             self.topics[thread_id] = {"name": params["name"], "closed": False}
