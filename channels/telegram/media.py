@@ -16,10 +16,10 @@ from channels.telegram.convert import ORIGIN
 
 _KIND_TYPES = {
     AttachmentKind.IMAGE: "image/jpeg",  # Telegram re-encodes every photo as JPEG
-    AttachmentKind.STICKER: "image/webp",
-    AttachmentKind.AUDIO: "audio/ogg",
+    AttachmentKind.AUDIO: "audio/ogg",  # voice notes are Opus in Ogg
     AttachmentKind.VIDEO: "video/mp4",
 }
+"""Types by kind, for a file path without an extension."""
 
 
 def sendable(attachment: Attachment) -> bool:
@@ -50,11 +50,10 @@ async def fetch_file(bot: Bot, attachment: Attachment) -> FileContent:
         raise ChannelError(f"telegram: file download failed ({type(exc).__name__})") from exc
     assert data is not None
     name = attachment.name or posixpath.basename(file.file_path) or None
-    mime = (
-        attachment.mime_type
-        or mimetypes.guess_type(file.file_path)[0]
-        or _KIND_TYPES.get(attachment.kind, "application/octet-stream")
-    )
+    guessed = mimetypes.guess_type(file.file_path)[0]
+    if guessed is None and not posixpath.splitext(file.file_path)[1]:
+        guessed = _KIND_TYPES.get(attachment.kind)  # no extension to go by
+    mime = attachment.mime_type or guessed or "application/octet-stream"
     return FileContent(data.read(), mime, name)
 
 
