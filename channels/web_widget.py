@@ -169,6 +169,7 @@ class WebWidgetAdapter:
     async def _hello(self, session: _Session, data: dict[str, Any]) -> None:
         visitor_id = self._tokens.verify(data.get("token"))
         token = data.get("token")
+        returning = visitor_id is not None
         if visitor_id is None:
             visitor_id, token = self._tokens.issue()
         if session.visitor_id is not None and session.visitor_id != visitor_id:
@@ -179,7 +180,8 @@ class WebWidgetAdapter:
             language if isinstance(language, str) and _LANGUAGE.fullmatch(language) else None
         )
         self._by_visitor[visitor_id].add(session.ws)
-        history = await self._load_history(_address(visitor_id))
+        # A visitor we just named has no history yet: no need to ask the database.
+        history = await self._load_history(_address(visitor_id)) if returning else []
         await session.ws.send_json(
             {
                 "type": "ready",
