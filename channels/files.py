@@ -1,9 +1,10 @@
 """Links to the files agents send, for channels that cannot carry the file itself.
 
 An agent's photo or document arrives through Telegram and stays there: the web widget
-and WeChat get a link to `/files/<message>/<n>` on this server instead, signed so that
-only the customer it was sent to can open it, and valid for `LINK_SECONDS`. Opening the
-link fetches the file from the channel that holds it, so nothing is copied or kept here.
+and WeChat get a link to `/files/<message>/<n>` on this server instead: signed, so it
+cannot be guessed or altered to name another file, and valid for `LINK_SECONDS`. Whoever
+holds the link may open it, as with any shared link. Opening it fetches the file from the
+channel that holds it, so nothing is copied or kept here.
 """
 
 from __future__ import annotations
