@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from bot.types import (
     Direction,
+    HandoffState,
     InboundKind,
     InboundMessage,
     MessageStatus,
@@ -32,6 +33,24 @@ IDENTITY_CACHE_SIZE = 50_000
 FIND_CONVERSATION = (
     "SELECT c.id FROM conversation c JOIN channel_identity i ON i.id = c.identity_id "
     "WHERE i.channel = ? AND i.external_user_id = ?"
+)
+
+
+# SQLite: the three rows in one trip, each insert naming the row the one before made.
+# (An ORM transaction would hold SQLite's only connection across five trips through a
+# busy event loop, and every other message would wait for it.)
+NEW_CUSTOMER = (
+    "INSERT INTO customer (name, language, tags, notes, ai_enabled, created_at) "
+    "VALUES (?, NULL, '[]', '', 1, ?)"
+)
+NEW_IDENTITY = (
+    "INSERT INTO channel_identity (customer_id, channel, external_user_id, chat_id, "
+    "display_name, language_hint, created_at) VALUES (last_insert_rowid(), ?, ?, ?, ?, ?, ?)"
+)
+NEW_CONVERSATION = (
+    "INSERT INTO conversation (customer_id, identity_id, language, ai_enabled, handoff, "
+    "rating_ticket_id, created_at) SELECT customer_id, id, NULL, 1, ?, NULL, ? "
+    "FROM channel_identity WHERE id = last_insert_rowid() RETURNING id"
 )
 
 
@@ -150,6 +169,8 @@ class InboundRecorder:
         self._remember(message, conversation_id)
 
     async def _create_customer(self, message: InboundMessage) -> int:
+        if sql.on_sqlite():
+            return await self._create_customer_in_one_trip(message)
         try:
             async with in_transaction():
                 customer = await models.Customer.create(name=message.display_name)
@@ -171,6 +192,31 @@ class InboundRecorder:
                 channel=message.channel, external_user_id=message.external_user_id
             ).prefetch_related("conversation")
             return int(identity.conversation.id)
+
+    async def _create_customer_in_one_trip(self, message: InboundMessage) -> int:
+        created = sql.db_time(now())
+        identity = (
+            message.channel.value,
+            message.external_user_id,
+            message.chat_id,
+            message.display_name,
+            message.language_hint,
+            created,
+        )
+        try:
+            _, _, [row] = await sql.run(
+                (NEW_CUSTOMER, (message.display_name, created)),
+                (NEW_IDENTITY, identity),
+                (NEW_CONVERSATION, (HandoffState.BOT.value, created)),
+            )
+        except IntegrityError:
+            # The same new customer wrote twice at once; the other write won.
+            existing = await sql.fetch_one(
+                FIND_CONVERSATION, message.channel.value, message.external_user_id
+            )
+            assert existing is not None
+            return int(existing["id"])
+        return int(row["id"])
 
 
 async def _store_attachments(message_id: int, message: InboundMessage) -> None:

@@ -62,6 +62,11 @@ def _is_sqlite(connection: BaseDBAsyncClient) -> bool:
     return connection.capabilities.dialect == "sqlite"
 
 
+def on_sqlite() -> bool:
+    """The connected database is SQLite (one connection: keep each write to one trip)."""
+    return _is_sqlite(_connection())
+
+
 def db_time(value: datetime | None) -> Any:
     """A timestamp as the connected database stores it (SQLite keeps text)."""
     if value is None:

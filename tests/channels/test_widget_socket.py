@@ -128,6 +128,24 @@ async def test_another_tab_sees_the_customers_message_and_the_reply(
     assert (await tab_one.next_reply())["text"] == (await tab_two.next_reply())["text"]
 
 
+async def test_two_tabs_of_a_new_visitor_writing_at_once_make_one_customer(
+    any_live_server: LiveServer, session: aiohttp.ClientSession
+) -> None:
+    tabs = [await WidgetClient.connect(session, any_live_server.ws_url)]
+    for _ in range(5):
+        tabs.append(
+            await WidgetClient.connect(session, any_live_server.ws_url, token=tabs[0].token)
+        )
+    acks = await asyncio.gather(*(tab.say(f"Hello from tab {n}") for n, tab in enumerate(tabs)))
+    assert not any(ack["duplicate"] for ack in acks)
+    assert await models.Customer.all().count() == 1
+    assert await models.Conversation.all().count() == 1
+    [identity] = await models.ChannelIdentity.all()
+    assert identity.external_user_id == tabs[0].visitor_id
+    conversation = await models.Conversation.get(identity_id=identity.id)
+    assert await models.Message.filter(conversation_id=conversation.id).count() >= 6
+
+
 @pytest.mark.parametrize(
     ("frame", "code"),
     [
