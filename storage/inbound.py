@@ -133,6 +133,12 @@ class InboundRecorder:
             if (message.display_name, message.language_hint) != (display_name, hint):
                 await self._refresh_identity(message, conversation_id)
             return conversation_id
+        # On SQLite most senders this process does not know yet are new: try creating
+        # them first, in one trip; a sender known from before falls back to the lookup.
+        created = await self._create_in_one_trip(message) if sql.on_sqlite() else None
+        if created is not None:
+            self._remember(message, created)
+            return created
         row = await sql.fetch_one(
             FIND_CONVERSATION, message.channel.value, message.external_user_id
         )
@@ -169,8 +175,6 @@ class InboundRecorder:
         self._remember(message, conversation_id)
 
     async def _create_customer(self, message: InboundMessage) -> int:
-        if sql.on_sqlite():
-            return await self._create_customer_in_one_trip(message)
         try:
             async with in_transaction():
                 customer = await models.Customer.create(name=message.display_name)
@@ -193,7 +197,8 @@ class InboundRecorder:
             ).prefetch_related("conversation")
             return int(identity.conversation.id)
 
-    async def _create_customer_in_one_trip(self, message: InboundMessage) -> int:
+    async def _create_in_one_trip(self, message: InboundMessage) -> int | None:
+        """The new conversation's id; None when the sender is known already."""
         created = sql.db_time(now())
         identity = (
             message.channel.value,
@@ -210,12 +215,7 @@ class InboundRecorder:
                 (NEW_CONVERSATION, (HandoffState.BOT.value, created)),
             )
         except IntegrityError:
-            # The same new customer wrote twice at once; the other write won.
-            existing = await sql.fetch_one(
-                FIND_CONVERSATION, message.channel.value, message.external_user_id
-            )
-            assert existing is not None
-            return int(existing["id"])
+            return None  # known before, or the same new customer wrote twice at once
         return int(row["id"])
 
 

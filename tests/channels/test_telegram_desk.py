@@ -118,6 +118,9 @@ async def test_a_restart_keeps_the_topic_and_sends_what_was_owed(
             )
             sent = await models.Message.get(text="Your refund is on its way.")
             assert sent.status is MessageStatus.SENT
+            # The returning customer is the one stored before the restart.
+            assert await models.Customer.all().count() == 1
+            assert await models.Conversation.all().count() == 1
         assert len(fake.methods("createForumTopic")) == 1
         attempts = [c for c in fake.sent(CUSTOMER) if "refund" in c.text]
         assert len(attempts) >= 2  # refused while the API was down, then sent after the restart
