@@ -335,6 +335,7 @@ async def staff_command(line: str, settings: Settings) -> int:
     )
     service.commands = REGISTRY.run
     agent = await store.command_line_agent()
+    faq_revision = await FaqStore().revision() if _names_faq(text) else None
     try:
         result = await REGISTRY.execute(CommandRequest(text, agent, None, service))
     finally:
@@ -345,8 +346,9 @@ async def staff_command(line: str, settings: Settings) -> int:
             f"queued for the server to deliver: {left.customer} to the customer, "
             f"{left.staff} to the agents' chat"
         )
-    if result.ok and _names_faq(text) and load_local_embedder() is not None:
-        await faq_embed()  # keep semantic matching complete after /faq add
+    faq_changed = faq_revision is not None and await FaqStore().revision() != faq_revision
+    if faq_changed and load_local_embedder() is not None:
+        await faq_embed()  # keep semantic matching complete after /faq add or remove
     return EXIT_CODES[result.outcome]
 
 
