@@ -24,7 +24,6 @@ import argparse
 import gc
 import importlib.util
 import json
-import math
 import os
 import random
 import shlex
@@ -39,7 +38,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from benchmarks import faq_calibration
 from benchmarks.faq_matcher import build_matcher, load_pack_faq
+from benchmarks.faq_targets import print_targets
 from bot.types import FaqEntry
 from knowledge import semantic
 from knowledge.faq import DEFAULT_MIN_SCORE, FaqMatcher
@@ -63,7 +64,6 @@ class Setup:
 CLINC_BASELINE = "BM25 0.705, char TF-IDF 0.742, MiniLM 0.859"
 CROSS_BASELINE = "lexical top-1 0.25"
 CLINC_VAL = ("clinc150/queries_val.jsonl",)
-CLINC_ALL = (*CLINC_VAL, "clinc150/queries_train_oos.jsonl")
 BANK_VAL = ("banking77/queries_val.jsonl",)
 BANK_OOS = ("banking77_oos/queries_val.jsonl",)
 XSID = ("xsid/queries_val.jsonl",)
@@ -76,13 +76,6 @@ SETUPS = (
     Setup("xSID zh k5", "xsid/faq_zh_k5.jsonl", XSID, "zh"),
     Setup("xSID en FAQ -> de", "xsid/faq_en_k5.jsonl", XSID, "de", CROSS_BASELINE),
     Setup("xSID en FAQ -> zh", "xsid/faq_en_k5.jsonl", XSID, "zh", CROSS_BASELINE),
-)
-CALIBRATION_SETS = (
-    Setup("CLINC150 full (+train OOS)", "clinc150/faq_full.jsonl", CLINC_ALL),
-    Setup("BANKING77-OOS full", "banking77_oos/faq_full.jsonl", BANK_OOS),
-    Setup("CLINC150 k5 (+train OOS)", "clinc150/faq_k5.jsonl", CLINC_ALL),
-    Setup("BANKING77-OOS k5", "banking77_oos/faq_k5.jsonl", BANK_OOS),
-    *SETUPS[3:6],
 )
 
 
@@ -104,10 +97,10 @@ def queries_of(pack: Path, setup: Setup) -> list[Json]:
     return [row for row in rows if setup.lang is None or row.get("lang") == setup.lang]
 
 
-def run_eval(pack: Path, setup: Setup, evaluator: ModuleType) -> Json:
+def run_eval(pack: Path, setup: Setup, evaluator: ModuleType, options: Options) -> Json:
     """eval.py with the threshold calibrated on the same validation queries."""
     command = f"{shlex.quote(sys.executable)} -m benchmarks.faq_matcher --faq {{faq}}"
-    command += " --embeddings" if EMBEDDINGS else ""
+    command += " --embeddings" if options.embeddings else ""
     queries = str(pack / setup.queries[0])
     with tempfile.TemporaryDirectory() as folder:
         preds_path = Path(folder) / "preds.jsonl"
@@ -119,9 +112,7 @@ def run_eval(pack: Path, setup: Setup, evaluator: ModuleType) -> Json:
         done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=True)
         report: Json = json.loads(done.stdout)
         preds = [json.loads(line) for line in preds_path.read_text().splitlines()]
-    report["default"] = evaluator.metrics(
-        queries_of(pack, setup), preds, default_threshold(), False
-    )
+    report["default"] = evaluator.metrics(queries_of(pack, setup), preds, options.threshold, False)
     return report
 
 
@@ -180,134 +171,101 @@ def ten_thousand_rows(pack: Path) -> list[tuple[str, list[FaqEntry]]]:
     ]
 
 
-EMBEDDINGS = False
-ONLY = ""
+@dataclass(frozen=True, slots=True)
+class Options:
+    embeddings: bool = False
+    only: str = ""
+    """Run only the setups whose name contains this (case-insensitive)."""
+
+    @property
+    def threshold(self) -> float:
+        """The matcher's built-in default threshold in this mode."""
+        return semantic.DEFAULT_MIN_SCORE if self.embeddings else DEFAULT_MIN_SCORE
+
+    def selected(self) -> list[Setup]:
+        return [s for s in SETUPS if self.only.casefold() in s.name.casefold()]
 
 
-def default_threshold() -> float:
-    return semantic.DEFAULT_MIN_SCORE if EMBEDDINGS else DEFAULT_MIN_SCORE
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One setup's results: eval.py's metrics at its T and at our default, and timing."""
+
+    metrics: Json
+    default: Json
+    pipe_p50: float
+    build_seconds: float
+    p50: float
+    p99: float
 
 
-def report(pack: Path) -> None:
+def run_setup(pack: Path, setup: Setup, evaluator: ModuleType, options: Options) -> Row:
+    result = run_eval(pack, setup, evaluator, options)
+    start = time.perf_counter()
+    matcher = build_matcher(pack / setup.faq, embeddings=options.embeddings, min_score=None)
+    seconds = time.perf_counter() - start
+    p50, p99, _ = time_queries(matcher, [q["text"] for q in queries_of(pack, setup)])
+    timing = result["timing"]
+    return Row(result["metrics"], result["default"], timing["latency_ms_p50"], seconds, p50, p99)
+
+
+def report(pack: Path, options: Options) -> None:
     evaluator = load_eval(pack)
+    default = f"@{options.threshold:.2f}"
     head = f"{'setup':<20} {'combined':>8} {'in_acc':>6} {'oos_rec':>7} {'prec':>5} {'top1':>5}"
-    head += f" {'T':>5} | {'@0.44':>5} {'prec':>5} | {'build s':>7} {'p50':>5} {'p99':>5}"
+    head += f" {'T':>5} | {default:>5} {'prec':>5} | {'build s':>7} {'p50':>5} {'p99':>5}"
     head += f" {'pipe p50':>8} | baseline"
-    print(head.replace("@0.44", f"@{default_threshold():.2f}"))
+    print(head)
     print("-" * len(head))
-    for setup in SETUPS:
-        if ONLY and ONLY.casefold() not in setup.name.casefold():
-            continue
-        result = run_eval(pack, setup, evaluator)
-        m, d, timing = result["metrics"], result["default"], result["timing"]
-        start = time.perf_counter()
-        matcher = build_matcher(pack / setup.faq, embeddings=EMBEDDINGS, min_score=None)
-        seconds = time.perf_counter() - start
-        p50, p99, _ = time_queries(matcher, [q["text"] for q in queries_of(pack, setup)])
+    rows: dict[str, Row] = {}
+    for setup in options.selected():
+        row = rows[setup.name] = run_setup(pack, setup, evaluator, options)
+        m, d = row.metrics, row.default
         line = f"{setup.name:<20} {m['combined']:>8.3f} {m['in_acc']:>6.3f}"
         recall = f"{m['oos_recall']:>7.3f}" if "oos_recall" in m else f"{'-':>7}"
         threshold = f"{m['threshold']:>5.2f}" if m["threshold"] is not None else f"{'-':>5}"
         line += f" {recall} {m['answer_precision']:>5.3f}"
         line += f" {m['top1_acc']:>5.3f} {threshold} | {d['combined']:>5.3f}"
-        line += f" {d['answer_precision']:>5.3f} | {seconds:>7.2f} {p50:>5.2f} {p99:>5.2f}"
-        print(f"{line} {timing['latency_ms_p50']:>8.2f} | {setup.baseline}", flush=True)
+        line += f" {d['answer_precision']:>5.3f} | {row.build_seconds:>7.2f} {row.p50:>5.2f}"
+        print(f"{line} {row.p99:>5.2f} {row.pipe_p50:>8.2f} | {setup.baseline}", flush=True)
     print("\ncombined/in_acc/oos_rec/prec/top1 at T chosen by eval.py --calib on the same")
-    print(f"validation queries; @{default_threshold():.2f}: at the built-in default threshold.")
+    print(f"validation queries; {default}: at the built-in default threshold.")
     print("p50/p99: in-process ms per best_match; pipe p50: eval.py stream mode, incl. IPC.\n")
-    if EMBEDDINGS or ONLY:
-        return
-    texts = [q["text"] for q in queries_of(pack, Setup("", "", (*CLINC_ALL[:1], *BANK_OOS)))]
+    large: tuple[float, float] | None = None
+    if not options.embeddings and not options.only:
+        large = ten_thousand_rows_timing(pack)
+    print_targets(rows, large, embeddings=options.embeddings)
+
+
+def ten_thousand_rows_timing(pack: Path) -> tuple[float, float]:
+    """Lexical timing at 10,000 rows; the worst p99 of both layouts (and its p50)."""
+    texts = [q["text"] for q in queries_of(pack, Setup("", "", (*CLINC_VAL, *BANK_OOS)))]
+    worst = (0.0, 0.0)
     for label, entries in ten_thousand_rows(pack):
         matcher, seconds = build(entries)
-        p50, p99, worst = time_queries(matcher, texts)
+        p50, p99, slowest = time_queries(matcher, texts)
         print(f"10,000 rows, {label}: build {seconds:.2f} s, {index_mb(entries):.0f} MB;", end=" ")
-        print(f"{len(texts)} queries p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms")
-
-
-def calibration(pack: Path) -> None:
-    """Refit the logistic map on the shipped confidence and rescan the shared threshold."""
-    evaluator = load_eval(pack)
-    sets = []
-    for setup in CALIBRATION_SETS:
-        matcher = FaqMatcher(load_pack_faq(pack / setup.faq), min_score=0.0)
-        queries = queries_of(pack, setup)
-        preds = []
-        for query in queries:
-            match = matcher.best_match(query["text"], query.get("lang"))
-            found = {"faq_id": match.entry.faq_id, "score": match.score} if match else {}
-            preds.append(found or {"faq_id": None, "score": None})
-        sets.append((setup.name, queries, preds))
-    slope, intercept = _fit_logit(sets)
-    print(f"refit on logit(confidence): slope {slope:.3f}, intercept {intercept:+.3f}")
-    print("(1, 0 means the shipped calibration still holds)\n")
-    scan = []
-    for step in range(10, 91):
-        threshold = step / 100
-        metrics = [evaluator.metrics(q, p, threshold, False) for _, q, p in sets]
-        scan.append((threshold, metrics))
-    best = max(scan, key=lambda item: _mean(item[1], "combined"))
-    for threshold, metrics in scan:
-        if threshold in (best[0], DEFAULT_MIN_SCORE):
-            mark = "default" if threshold == DEFAULT_MIN_SCORE else "best mean combined"
-            print(
-                f"T={threshold:.2f} ({mark}): mean combined {_mean(metrics, 'combined'):.4f},",
-                end="",
-            )
-            print(f" mean answer precision {_mean(metrics, 'answer_precision'):.3f}")
-            for (name, _, _), m in zip(sets, metrics, strict=True):
-                print(f"    {name:<28} combined {m['combined']:.3f}", end=" ")
-                print(f"precision {m['answer_precision']:.3f}")
-
-
-def _mean(metrics: list[Json], key: str) -> float:
-    return float(sum(m[key] for m in metrics)) / len(metrics)
-
-
-def _fit_logit(sets: list[tuple[str, list[Json], list[Json]]]) -> tuple[float, float]:
-    """Weighted logistic regression of "top answer right" on logit(score), by Newton steps."""
-    points = []
-    for _, queries, preds in sets:
-        n_oos = sum(q["expected_faq_id"] is None for q in queries)
-        n_in = len(queries) - n_oos
-        for query, pred in zip(queries, preds, strict=True):
-            if pred["score"] is None:
-                continue
-            p = min(max(pred["score"], 1e-9), 1 - 1e-9)
-            right = (
-                query["expected_faq_id"] is not None and pred["faq_id"] == query["expected_faq_id"]
-            )
-            weight = 0.5 / (n_oos if query["expected_faq_id"] is None else n_in)
-            points.append((math.log(p / (1 - p)), float(right), weight))
-    a = b = 0.0
-    for _ in range(30):
-        ga = gb = haa = hab = hbb = 0.0
-        for x, y, w in points:
-            p = 1 / (1 + math.exp(-max(-50.0, min(50.0, a + b * x))))
-            ga, gb = ga + w * (p - y), gb + w * (p - y) * x
-            h = w * p * (1 - p)
-            haa, hab, hbb = haa + h, hab + h * x, hbb + h * x * x
-        det = haa * hbb - hab * hab
-        a, b = a - (hbb * ga - hab * gb) / det, b - (haa * gb - hab * ga) / det
-    return b, a
+        print(f"{len(texts)} queries p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {slowest:.2f} ms")
+        worst = max(worst, (p99, p50))
+    return worst
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pack", type=Path, help="FAQ benchmark pack folder")
-    parser.add_argument("--calibration", action="store_true", help="check the calibration only")
+    parser.add_argument("--calibration", action="store_true", help="refit the calibration only")
     parser.add_argument("--embeddings", action="store_true", help="blend in the local model")
+    parser.add_argument("--only", default="", metavar="NAME", help="setups whose name has NAME")
     args = parser.parse_args(argv)
-    global EMBEDDINGS
-    EMBEDDINGS = args.embeddings
+    options = Options(embeddings=args.embeddings, only=args.only)
     pack = args.pack or Path(os.environ.get("HELPLINE_FAQ_PACK", DEFAULT_PACK))
     if not (pack / "eval.py").is_file():
         print(f"FAQ pack not found at {pack} (no eval.py there).", file=sys.stderr)
         print("Give --pack DIR or set HELPLINE_FAQ_PACK.", file=sys.stderr)
         raise SystemExit(2)
     if args.calibration:
-        calibration(pack)
+        faq_calibration.report(pack, load_eval(pack), embeddings=options.embeddings)
     else:
-        report(pack)
+        report(pack, options)
 
 
 if __name__ == "__main__":

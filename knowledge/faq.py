@@ -6,8 +6,9 @@ effect). A version scores 0.6 × the mean of its best three rows + 0.4 × its po
 text: one lucky paraphrase is weaker evidence than several. An FAQ entry scores its
 best version. With a `SemanticIndex` (the embeddings extra), that lexical score is
 blended with the embedding similarity of the message to each version. The confidence
-(`knowledge.confidence`) turns the winner's score, its lead over the runner-up and the
-share of the message it explains into one number that a single threshold declines on.
+(`knowledge.confidence`) turns the winner's score, its lead over the runner-up, the
+share of the message its closest paraphrases cover and whether they agree on "not" into
+one number that a single threshold declines on.
 
 A match carries the version in the customer's language when the entry has one;
 otherwise the version that matched, and `FaqMatch.needs_translation` tells the caller
@@ -22,9 +23,10 @@ from dataclasses import dataclass
 
 from bot.types import FaqEntry, FaqMatch
 from knowledge import confidence as calibration
+from knowledge.confidence import Evidence
 from knowledge.index import QueryTerms, RowIndex, query_terms
 from knowledge.semantic import SemanticIndex
-from knowledge.text import char_features, tokenize, word_features
+from knowledge.text import char_features, negated, tokenize, word_features
 
 CHAR_WEIGHT = 0.8
 """Share of the char-trigram cosine in a row score; the rest is the word cosine."""
@@ -35,6 +37,7 @@ CANDIDATE_ROWS = 96
 CANDIDATE_VERSIONS = 16
 RESCORED_VERSIONS = 8
 DEFAULT_MIN_SCORE = calibration.DEFAULT_MIN_SCORE
+CONTRADICTION_ROWS = calibration.CONTRADICTION_ROWS
 
 Features = tuple[list[str], list[str]]
 
@@ -51,6 +54,14 @@ class _Ranked:
     faq_id: str
     score: float
     version: int
+
+
+@dataclass(slots=True)
+class _Scored:
+    """Version scores of one question, with each version's closest rows, best first."""
+
+    values: dict[int, float]
+    closest: dict[int, list[int]]
 
 
 class FaqMatcher:
@@ -72,13 +83,16 @@ class FaqMatcher:
         self._versions: list[_Version] = []
         self._by_language: dict[tuple[str, str], int] = {}
         self._row_version: list[int] = []
+        self._row_negated: list[bool] = []
         self._pooled_version: list[int] = []
         self._pooled_row: dict[int, int] = {}
         rows: list[Features] = []
         pooled: list[Features] = []
         for key, entry in by_key.items():
             number = len(self._versions)
-            features = [_features(text) for text in _row_texts(entry)]
+            texts = [tokenize(text) for text in _row_texts(entry)]
+            features = [(word_features(tokens), char_features(tokens)) for tokens in texts]
+            self._row_negated.extend(negated(tokens) for tokens in texts)
             self._versions.append(_Version(entry, len(features), len(rows)))
             self._by_language[key] = number
             rows.extend(features)
@@ -122,36 +136,63 @@ class FaqMatcher:
 
         Each carries its confidence; a runner-up's is measured against the winner.
         """
-        tokens = tokenize(question)
-        ranked = self._rank(question, tokens)
-        if not ranked:
-            return []
-        best = ranked[0].score
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         matches = []
-        for item in ranked[:limit]:
-            rival = runner_up if item is ranked[0] else best
-            explained = 1.0
-            if self._semantic is None or self._versions[item.version].entry.language == language:
-                # Lexical coverage says nothing about a match across languages.
-                explained = calibration.explained_share(tokens, self._known(item.version))
+        for item, evidence in self._weigh(question, language, limit):
             matches.append(
                 FaqMatch(
                     entry=self._entry_for(item, language),
-                    score=self._confidence(item.score, rival, explained),
+                    score=self._confidence(evidence),
                     requested_language=language,
                 )
             )
         return matches
 
-    def _confidence(self, score: float, rival: float, explained: float) -> float:
-        if self._semantic is not None:
-            return self._semantic.confidence(score, rival, explained)
-        return calibration.confidence(score, rival, explained)
+    def evidence(self, question: str, language: str | None) -> tuple[str, Evidence] | None:
+        """The best entry's id and the evidence its confidence is computed from."""
+        found = self._weigh(question, language, 1)
+        return (found[0][0].faq_id, found[0][1]) if found else None
 
-    def _rank(self, question: str, tokens: list[str]) -> list[_Ranked]:
+    def _confidence(self, evidence: Evidence) -> float:
+        if self._semantic is not None:
+            return self._semantic.confidence(evidence)
+        return calibration.confidence(evidence)
+
+    def _weigh(
+        self, question: str, language: str | None, limit: int
+    ) -> list[tuple[_Ranked, Evidence]]:
+        """The best `limit` entries with the evidence for each."""
+        tokens = tokenize(question)
+        scored = self._version_scores(query_terms(word_features(tokens), char_features(tokens)))
+        ranked = self._rank(question, scored.values)
+        if not ranked:
+            return []
+        best = ranked[0].score
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        found = []
+        for item in ranked[:limit]:
+            rival = runner_up if item is ranked[0] else best
+            if (
+                self._semantic is not None
+                and self._versions[item.version].entry.language != language
+            ):
+                # Lexical coverage says nothing about a match across languages.
+                found.append((item, Evidence(item.score, rival)))
+                continue
+            closest = scored.closest.get(item.version, [])
+            evidence = Evidence(
+                item.score,
+                rival,
+                explained=calibration.explained_share(tokens, self._known(item.version)),
+                covered=calibration.covered_share(
+                    tokens, self._rows_known(closest), self._rows.idf
+                ),
+                contradicts=self._contradicts(tokens, closest),
+            )
+            found.append((item, evidence))
+        return found
+
+    def _rank(self, question: str, values: dict[int, float]) -> list[_Ranked]:
         """FAQ entries by raw similarity, best first; an entry scores its best version."""
-        values = self._version_scores(query_terms(word_features(tokens), char_features(tokens)))
         if self._semantic is not None:
             values = self._semantic.blend(question, values)
         best: dict[str, _Ranked] = {}
@@ -163,16 +204,21 @@ class FaqMatcher:
                 best[faq_id] = _Ranked(faq_id, value, number)
         return sorted(best.values(), key=lambda item: item.score, reverse=True)
 
-    def _version_scores(self, terms: QueryTerms) -> dict[int, float]:
+    def _version_scores(self, terms: QueryTerms) -> _Scored:
         """Blend of a version's best rows and its pooled text, for versions worth scoring."""
         top: dict[int, list[float]] = {}
+        closest: dict[int, list[int]] = {}
         row_version = self._row_version
         for row, score in self._rows.top_rows(self._rows.weigh(terms), CANDIDATE_ROWS):
-            scores = top.get(row_version[row])
-            if scores is None:
-                top[row_version[row]] = [score]
-            elif len(scores) < TOP_ROWS:
-                scores.append(score)
+            number = row_version[row]
+            nearest = closest.get(number)
+            if nearest is None:
+                closest[number] = [row]
+                top[number] = [score]
+            elif len(nearest) < calibration.COVERAGE_ROWS:
+                nearest.append(row)
+                if len(nearest) <= TOP_ROWS:
+                    top[number].append(score)
         pooled: dict[int, float] = {}
         if len(self._pooled):
             query = self._pooled.weigh(terms)
@@ -199,7 +245,21 @@ class FaqMatcher:
             best_rows = sum(scores) / (rows if rows < TOP_ROWS else TOP_ROWS)
             whole = pooled.get(number, 0.0) if rows > 1 else best_rows
             values[number] = ROWS_WEIGHT * best_rows + rest * whole
-        return values
+        return _Scored(values, closest)
+
+    def _rows_known(self, rows: list[int]) -> Container[str]:
+        """Every feature of the given rows."""
+        if len(rows) == 1:
+            return self._rows.features_of(rows[0])
+        return set[str]().union(*(self._rows.features_of(row) for row in rows))
+
+    def _contradicts(self, tokens: list[str], closest: list[int]) -> bool:
+        """The message and the version's closest rows disagree on "not"."""
+        if not closest:
+            return False
+        if negated(tokens):
+            return not any(self._row_negated[row] for row in closest[:CONTRADICTION_ROWS])
+        return self._row_negated[closest[0]]
 
     def _known(self, number: int) -> Container[str]:
         """Every feature of a version: its pooled text, or its only row."""
@@ -215,11 +275,6 @@ class FaqMatcher:
             if number is not None:
                 return self._versions[number].entry
         return self._versions[item.version].entry
-
-
-def _features(text: str) -> Features:
-    tokens = tokenize(text)
-    return word_features(tokens), char_features(tokens)
 
 
 def _row_texts(entry: FaqEntry) -> list[str]:

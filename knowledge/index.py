@@ -23,7 +23,8 @@ import heapq
 import math
 from array import array
 from collections import Counter
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import itemgetter, mul
 
@@ -143,6 +144,10 @@ class RowIndex:
     def __len__(self) -> int:
         return self._size
 
+    def idf(self, feature: str) -> float:
+        """A feature's idf; a feature no row has weighs most."""
+        return self._idf.get(feature, self._unseen_idf)
+
     def _row(self, words: Sequence[str], chars: Sequence[str]) -> _Row:
         char_tf, word_tf = Counter(chars), Counter(words)
         char_scale = self._char_weight / (_norm(char_tf, self._idf) or 1.0)
@@ -208,7 +213,7 @@ class RowIndex:
                 totals[row] = get(row, 0.0) + value * weight
         return totals
 
-    def features_of(self, number: int) -> Container[str]:
+    def features_of(self, number: int) -> AbstractSet[str]:
         """Every feature of one row, for membership tests."""
         row = self._rows[number]
         if row.weights is not None:

@@ -138,10 +138,11 @@ class SemanticIndex:
         top = np.argpartition(-blended, count - 1)[:count]
         return {int(number): float(blended[number]) for number in top}
 
-    def confidence(self, score: float, rival: float, explained: float) -> float:
+    def confidence(self, evidence: calibration.Evidence) -> float:
         """Calibrated like `knowledge.confidence`, for blended scores."""
-        z = SLOPE_SCORE * score + SLOPE_LEAD * calibration.lead(score, rival) + INTERCEPT
-        weight = explained * min(1.0, score / SCORE_FLOOR)
+        score = evidence.score
+        z = SLOPE_SCORE * score + SLOPE_LEAD * calibration.lead(score, evidence.rival) + INTERCEPT
+        weight = evidence.explained * min(1.0, score / SCORE_FLOOR)
         return weight / (1.0 + math.exp(-z)) if z > -500 else 0.0
 
 

@@ -46,6 +46,26 @@ STOP_WORDS: frozenset[str] = frozenset(
     word for words in _STOP_WORDS_BY_LANGUAGE.values() for word in words.split()
 )
 
+_NEGATIONS_BY_LANGUAGE: dict[str, str] = {
+    # As tokenised: apostrophes are dropped ("can't" -> "cant"), French "n'" is split off.
+    "en": """not no never nothing none nobody nowhere neither nor without cannot cant dont
+        doesnt didnt isnt arent wasnt werent hasnt havent hadnt wont wouldnt couldnt shouldnt
+        aint""",
+    "de": "nicht kein keine keinen keinem keiner keines nie niemals nichts ohne",
+    "ru": "не нет ни никогда ничего без",
+    "fr": "ne n pas jamais rien aucun aucune sans non",
+    "es": "no ni nunca nada ningun ninguna ninguno sin tampoco",
+    "zh": "不 没 未 无",
+}
+NEGATIONS: frozenset[str] = frozenset(
+    word for words in _NEGATIONS_BY_LANGUAGE.values() for word in words.split()
+)
+
+
+def negated(tokens: list[str]) -> bool:
+    """True when the text says "not": "my parcel has not arrived", "Paket nicht angekommen"."""
+    return any(token in NEGATIONS or strip_accents(token) in NEGATIONS for token in tokens)
+
 
 def is_han(char: str) -> bool:
     """Han ideographs and kana: scripts written without spaces between words."""

@@ -11,7 +11,7 @@ from knowledge.confidence import explained_share
 from knowledge.faq import DEFAULT_MIN_SCORE, FaqMatcher
 from knowledge.importer import SAMPLE_FAQ_PATH, load_faq_file
 from knowledge.index import RowIndex
-from knowledge.text import char_features, tokenize, word_features
+from knowledge.text import char_features, negated, tokenize, word_features
 
 
 def entry(faq_id: str, language: str, question: str, *paraphrases: str) -> FaqEntry:
@@ -235,3 +235,70 @@ def test_explained_share_spares_short_and_typo_questions() -> None:
         tokenize("My invoice shows a charge from a company called Zyxwv Ltd twice"), known
     )
     assert share < 0.5
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Das Paket ist kaputt", "de"),
+        ("Mein Paket ist beschädigt angekommen, was kann ich tun?", "de"),
+        ("My parcel arrived damaged, what can I do?", "en"),
+    ],
+)
+def test_damaged_parcel_is_not_answered_with_order_tracking(
+    sample: FaqMatcher, question: str, language: str
+) -> None:
+    """They share "Paket"/"arrived" with "Mein Paket ist noch nicht angekommen" and "My
+    package hasn't arrived yet", but what they are about ("kaputt", "damaged") is in no
+    paraphrase of the entry, and the paraphrase says "not" where the message does not."""
+    assert sample.best_match(question, language) is None
+    (top,) = sample.search(question, language, limit=1)
+    assert top.score < DEFAULT_MIN_SCORE
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "faq_id"),
+    [
+        ("Wo ist mein Paket?", "de", "order-tracking"),
+        ("where is my parcel", "en", "order-tracking"),
+        ("Mein Paket ist noch nicht angekommen", "de", "order-tracking"),
+        ("my package still hasn't arrived", "en", "order-tracking"),
+    ],
+)
+def test_parcel_questions_the_entry_covers_still_match(
+    sample: FaqMatcher, question: str, language: str, faq_id: str
+) -> None:
+    match = sample.best_match(question, language)
+    assert match is not None
+    assert match.entry.faq_id == faq_id
+
+
+def test_uncovered_words_and_contradiction_lower_the_confidence(sample: FaqMatcher) -> None:
+    """Same shared word, same entry: the message that adds an uncovered word scores lower,
+    and the one that also contradicts the closest paraphrase lower still."""
+    scores = []
+    for question in ("Mein Paket ist nicht angekommen", "Mein Paket ist beschädigt"):
+        (top,) = sample.search(question, "de", limit=1)
+        assert top.entry.faq_id == "order-tracking"
+        scores.append(top.score)
+    assert scores[0] >= DEFAULT_MIN_SCORE > scores[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("My package hasn't arrived yet", True),
+        ("I can’t log in", True),
+        ("Mein Paket ist noch nicht angekommen", True),
+        ("Посылка не пришла", True),
+        ("Je n'ai pas reçu ma commande", True),
+        ("Todavía no llegó mi pedido", True),
+        ("我还没收到包裹", True),
+        ("My parcel arrived damaged", False),
+        ("Wo ist mein Paket?", False),
+        ("¿Dónde está mi pedido?", False),
+        ("我的订单在哪里", False),
+    ],
+)
+def test_negation_is_recognised_in_the_supported_languages(text: str, expected: bool) -> None:
+    assert negated(tokenize(text)) is expected
