@@ -56,32 +56,48 @@ class Model:
     """One calibrated confidence: its regression terms, shipped coefficients and map."""
 
     name: str
-    terms: Callable[[Evidence], Sequence[float]]
+    terms: Callable[[Evidence, int], Sequence[float]]
+    """The regression's inputs from the evidence and the FAQ's size (entries)."""
     shipped: tuple[float, ...]
     """Slopes in the order of `terms`, then the intercept."""
     labels: tuple[str, ...]
     default: float
+    confidence: Callable[[Evidence, int], float]
+    """The shipped confidence."""
 
 
 LEXICAL = Model(
     "lexical",
-    lambda e: e.terms(),
+    lambda evidence, _: evidence.terms(),
     (lexical.SLOPE_COVERED, lexical.SLOPE_LEAD, lexical.SLOPE_CONTRADICTS, lexical.INTERCEPT),
     ("SLOPE_COVERED", "SLOPE_LEAD", "SLOPE_CONTRADICTS", "INTERCEPT"),
     lexical.DEFAULT_MIN_SCORE,
+    lambda evidence, _: lexical.confidence(evidence),
 )
 SEMANTIC = Model(
     "semantic",
-    lambda e: (e.score, lexical.lead(e.score, e.rival)),
-    (semantic.SLOPE_SCORE, semantic.SLOPE_LEAD, semantic.INTERCEPT),
-    ("SLOPE_SCORE", "SLOPE_LEAD", "INTERCEPT"),
+    semantic.terms,
+    (*semantic.SLOPES, semantic.INTERCEPT),
+    (
+        "SLOPE_SCORE",
+        "SLOPE_COVERED",
+        "SLOPE_LEAD",
+        "SLOPE_CONTRADICTS",
+        "SLOPE_LEAD_BY_SIZE",
+        "SLOPE_SCORE_BY_SIZE",
+        "SLOPE_SIZE",
+        "INTERCEPT",
+    ),
     semantic.DEFAULT_MIN_SCORE,
+    semantic.confidence,
 )
 
 
 @dataclass(frozen=True, slots=True)
 class CalibrationSet:
     name: str
+    entries: int
+    """The FAQ's size (distinct entries)."""
     queries: list[Json]
     found: list[tuple[str, Evidence, float] | None]
     """Per query: the top answer's id, its evidence and its shipped confidence."""
@@ -93,28 +109,29 @@ def read_queries(path: Path, lang: str | None) -> list[Json]:
     return [row for row in rows if lang is None or row.get("lang") == lang]
 
 
-def collect(matcher: FaqMatcher, name: str, queries: list[Json]) -> CalibrationSet:
+def collect(model: Model, matcher: FaqMatcher, name: str, queries: list[Json]) -> CalibrationSet:
     found: list[tuple[str, Evidence, float] | None] = []
     for query in queries:
         weighed = matcher.evidence(query["text"], query.get("lang"))
-        match = matcher.best_match(query["text"], query.get("lang"))
-        if weighed is None or match is None:
+        if weighed is None:
             found.append(None)
             continue
-        found.append((weighed[0], weighed[1], match.score))
-    return CalibrationSet(name, queries, found)
+        faq_id, evidence = weighed
+        found.append((faq_id, evidence, model.confidence(evidence, matcher.size)))
+    return CalibrationSet(name, matcher.size, queries, found)
 
 
-def calibration_sets(pack: Path, *, embeddings: bool) -> list[CalibrationSet]:
+def calibration_sets(pack: Path, model: Model, *, embeddings: bool) -> list[CalibrationSet]:
     sets = []
     for name, faq, query_files, lang in PACK_SETS + (SEMANTIC_EXTRA if embeddings else ()):
         matcher = build_matcher(pack / faq, embeddings=embeddings, min_score=0.0)
         queries = [q for f in query_files for q in read_queries(pack / f, lang)]
-        sets.append(collect(matcher, name, queries))
+        sets.append(collect(model, matcher, name, queries))
         print(f"  collected {name}", flush=True)
     sample: list[FaqEntry] = load_faq_file(SAMPLE_FAQ_PATH)
     matcher = _sample_matcher(sample, embeddings=embeddings)
-    sets.append(collect(matcher, "sample FAQ probes", read_queries(SAMPLE_QUERIES, None)))
+    probes = read_queries(SAMPLE_QUERIES, None)
+    sets.append(collect(model, matcher, "sample FAQ probes", probes))
     return sets
 
 
@@ -143,7 +160,7 @@ def fit(model: Model, sets: list[CalibrationSet]) -> list[float]:
                 continue
             expected = query["expected_faq_id"]
             weight = 0.5 / (n_oos if expected is None else n_in) / len(sets)
-            x = [*model.terms(found[1]), 1.0]
+            x = [*model.terms(found[1], calibration_set.entries), 1.0]
             points.append((x, float(expected is not None and found[0] == expected), weight))
     size = len(model.shipped)
     beta = [0.0] * size
@@ -165,7 +182,7 @@ def fit(model: Model, sets: list[CalibrationSet]) -> list[float]:
 
 
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
-    """Gaussian elimination with partial pivoting (the systems here are 3x3 or 4x4)."""
+    """Gaussian elimination with partial pivoting (the systems here have up to 8 unknowns)."""
     size = len(vector)
     rows = [[*row, value] for row, value in zip(matrix, vector, strict=True)]
     for column in range(size):
@@ -209,7 +226,7 @@ def mean(metrics: list[Json], key: str) -> float:
 def report(pack: Path, evaluator: ModuleType, *, embeddings: bool) -> None:
     model = SEMANTIC if embeddings else LEXICAL
     print(f"collecting the {model.name} matcher's evidence on the calibration sets")
-    sets = calibration_sets(pack, embeddings=embeddings)
+    sets = calibration_sets(pack, model, embeddings=embeddings)
     refit = fit(model, sets)
     print(f"\n{model.name} calibration, refitted on current code (shipped in brackets):")
     for label, new, old in zip(model.labels, refit, model.shipped, strict=True):

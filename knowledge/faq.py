@@ -154,7 +154,7 @@ class FaqMatcher:
 
     def _confidence(self, evidence: Evidence) -> float:
         if self._semantic is not None:
-            return self._semantic.confidence(evidence)
+            return self._semantic.confidence(evidence, self._faq_ids)
         return calibration.confidence(evidence)
 
     def _weigh(
