@@ -121,7 +121,7 @@ class AIResponder:
         `faq` is the FAQ search the turn already made (searched here when None)."""
         assert self.provider is not None
         if faq is None:
-            faq = self.knowledge.search(message.text, language, limit=GROUNDING_FAQ)
+            faq = await self.knowledge.search_off_loop(message.text, language, limit=GROUNDING_FAQ)
         passages = self._passages(message.text, language, GROUNDING_PASSAGES)
         history = await self.load_history(conversation.id, HISTORY_MESSAGES)
         request = self.builder.build(
@@ -156,7 +156,8 @@ class AIResponder:
     def _search(self, language: str) -> Callable[[str], Awaitable[str]]:
         async def search(query: str) -> str:
             lines = []
-            for match in self.knowledge.search(query, language, limit=SEARCH_RESULTS):
+            found = await self.knowledge.search_off_loop(query, language, limit=SEARCH_RESULTS)
+            for match in found:
                 entry = match.entry
                 lines.append(f"FAQ: {entry.question}\n{entry.answer}")
             for passage in self._passages(query, language, SEARCH_RESULTS):

@@ -47,7 +47,7 @@ async def answer_from_faq(turn: Turn, call_next: NextStep) -> None:
     ai = turn.services.ai
     # The runners-up matter only as grounding for a model; without one, the best will do.
     wanted = FAQ_CANDIDATES if ai is not None and ai.provider is not None else 1
-    candidates = knowledge.search(turn.message.text, turn.language, limit=wanted)
+    candidates = await knowledge.search_off_loop(turn.message.text, turn.language, limit=wanted)
     turn.faq_candidates = tuple(candidates)  # the model's grounding, if it comes to that
     match = candidates[0] if candidates and candidates[0].score >= knowledge.threshold else None
     if match is None:

@@ -124,11 +124,12 @@ class FaqDesk:
     async def search(self, query: str, *, limit: int) -> FaqFound:
         if self.knowledge is None:
             return FaqFound(tuple(await self._editor.find(query, limit=limit)))
-        matches = self.knowledge.search(query, None, limit=limit)
+        matches = await self.knowledge.search_off_loop(query, None, limit=limit)
         if not matches or matches[0].score < RELATED_SCORE:
             # Nothing the matcher finds related: show entries containing the words instead.
             return FaqFound(tuple(await self._editor.find(query, limit=limit)))
-        return FaqFound((), tuple(matches), self.knowledge.best_match(query, None))
+        answered = matches[0] if matches[0].score >= self.knowledge.threshold else None
+        return FaqFound((), tuple(matches), answered)
 
     def _detect(self, text: str) -> str:
         if self._detector is None:

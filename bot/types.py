@@ -546,6 +546,12 @@ class KnowledgeSearch(Protocol):
 
     def search(self, question: str, language: str | None, *, limit: int) -> list[FaqMatch]: ...
 
+    async def search_off_loop(
+        self, question: str, language: str | None, *, limit: int
+    ) -> list[FaqMatch]:
+        """`search` where it cannot stall the event loop (embedding a question takes tens
+        of milliseconds); what the message path uses."""
+
 
 class DocumentSearch(Protocol):
     """Passages of imported documents that may answer a question, best first."""

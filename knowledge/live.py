@@ -12,8 +12,10 @@ lacks current vectors, the server matches lexically and says so in its log.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from bot.types import FaqEntry, FaqMatch, Passage
 from knowledge.faq import FaqMatcher
@@ -47,6 +49,8 @@ class LiveFaq:
         self._load_vectors = load_vectors
         self._matcher = FaqMatcher([], min_score=min_score)
         self._revision: int | None = None
+        # One thread embeds questions, one at a time: the model's arithmetic is the limit.
+        self._embedding_thread = ThreadPoolExecutor(1, thread_name_prefix="faq-embedding")
 
     @property
     def size(self) -> int:
@@ -66,6 +70,15 @@ class LiveFaq:
 
     def search(self, question: str, language: str | None, *, limit: int) -> list[FaqMatch]:
         return self._matcher.search(question, language, limit=limit)
+
+    async def search_off_loop(
+        self, question: str, language: str | None, *, limit: int
+    ) -> list[FaqMatch]:
+        matcher = self._matcher
+        if not matcher.semantic:
+            return matcher.search(question, language, limit=limit)  # well under a thread hop
+        search = functools.partial(matcher.search, question, language, limit=limit)
+        return await asyncio.get_running_loop().run_in_executor(self._embedding_thread, search)
 
     async def refresh(self) -> bool:
         """Rebuild the index if the FAQ changed since the last build; True when rebuilt."""

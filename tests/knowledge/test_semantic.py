@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -42,9 +43,11 @@ class ConceptEmbedder:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.thread = ""
 
     def embed_queries(self, texts: Sequence[str]) -> Matrix:
         self.calls += len(texts)
+        self.thread = threading.current_thread().name
         rows = np.full((len(texts), len(CONCEPTS) + 1), 0.05, dtype=np.float32)
         for row, text in enumerate(texts):
             words = re.findall(r"\w+", text.casefold())
@@ -160,6 +163,12 @@ async def test_vectors_are_stored_once_and_loaded_at_start() -> None:
     match = live.best_match("Wo ist meine Bestellung?", "de")
     assert match is not None and match.entry.faq_id == "tracking"
     assert await store.load_vectors("another-model") == []
+    # The message path embeds the question off the event loop, with the same result.
+    calls = embedder.calls
+    [found, *_] = await live.search_off_loop("Wo ist meine Bestellung?", "de", limit=3)
+    assert (found.entry.faq_id, found.score) == ("tracking", match.score)
+    assert embedder.calls == calls + 1
+    assert embedder.thread.startswith("faq-embedding")
 
 
 @pytest.mark.skipif(not embeddings_available(), reason="needs helpline[embeddings]")
