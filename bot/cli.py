@@ -182,7 +182,7 @@ async def faq_import(path: Path, settings: Settings) -> int:
     return 0
 
 
-async def faq_embed() -> int:
+async def faq_embed(*, say_when_current: bool = True) -> int:
     """Embed every FAQ version whose stored vectors are missing or out of date."""
     embedder = load_local_embedder()
     if embedder is None:
@@ -192,7 +192,8 @@ async def faq_embed() -> int:
     entries = await store.list_entries()
     _, missing = current_vectors(entries, await store.load_vectors(embedder.name))
     if not missing:
-        print(f"embeddings: all {len(entries)} FAQ versions are up to date ({embedder.name})")
+        if say_when_current:
+            print(f"embeddings: all {len(entries)} FAQ versions are up to date ({embedder.name})")
         return 0
     print(f"embeddings: computing {len(missing)} FAQ versions with {embedder.name} ...")
     matrices = await asyncio.to_thread(embed_entries, embedder, missing)
@@ -348,7 +349,7 @@ async def staff_command(line: str, settings: Settings) -> int:
         )
     faq_changed = faq_revision is not None and await FaqStore().revision() != faq_revision
     if faq_changed and load_local_embedder() is not None:
-        await faq_embed()  # keep semantic matching complete after /faq add or remove
+        await faq_embed(say_when_current=False)  # semantic matching complete after /faq add
     return EXIT_CODES[result.outcome]
 
 
