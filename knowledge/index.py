@@ -34,8 +34,9 @@ _LEVEL_BITS = 4
 _LEVELS = (1 << _LEVEL_BITS) - 1
 _PRECOMPUTED_MIN_DF = 24
 """Features in fewer rows get their bitset built per query (cheap), saving memory."""
-MAX_QUERY_FEATURES = 64
-"""A long message keeps its heaviest features only, which bounds the time per query."""
+MAX_QUERY_FEATURES = 52
+"""A long message keeps its heaviest features only, which bounds the time per query (at
+10,000 rows p99 1.4 ms; 64 features: 1.6-1.9 ms for the same accuracy within 0.004)."""
 EXACT_POSTINGS = 4096
 """Queries whose posting lists hold fewer entries in all are scored along them exactly:
 below this, summing is cheaper than the bitset candidate selection (measured)."""
