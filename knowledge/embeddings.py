@@ -55,7 +55,7 @@ class LocalE5:
 def _one_blas_thread() -> None:
     """Keep numpy's BLAS to one thread. The similarity products are matrix-vector products
     that gain nothing from threads, and BLAS threads keep spinning after each product,
-    starving the model's own threads: per question, p99 fell from 130 ms to 30 ms."""
+    starving the model's own threads: per question, p99 fell from about 120 ms to 20 ms."""
     import numpy  # noqa: F401  (the BLAS library must be loaded for the limit to apply)
     from threadpoolctl import threadpool_limits
 
