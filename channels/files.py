@@ -14,13 +14,13 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from aiohttp import web
 
 from bot.errors import ChannelError
-from bot.types import Attachment, AttachmentKind, FileSource
+from bot.types import Attachment, FileSource
 
 log = logging.getLogger(__name__)
 
@@ -30,22 +30,13 @@ LINK_SECONDS = 7 * 24 * 3600
 """A customer may open a file days after it was sent; history shows fresh links."""
 INLINE_TYPES = ("image/", "audio/", "video/", "application/pdf")
 """Shown in the browser; anything else is downloaded, never rendered on our origin."""
-DOWNLOADABLE = frozenset(
-    {
-        AttachmentKind.IMAGE,
-        AttachmentKind.FILE,
-        AttachmentKind.AUDIO,
-        AttachmentKind.VIDEO,
-        AttachmentKind.STICKER,
-    }
-)
 
 
 class FileLinks:
     """Signs and checks file links; knows which files some channel can hand back."""
 
-    def __init__(self, sources: Sequence[FileSource] = (), secret: str | None = None) -> None:
-        self._sources = list(sources)
+    def __init__(self, secret: str | None = None) -> None:
+        self._sources: list[FileSource] = []
         self._key = secret.encode() if secret else b""
 
     def use_secret(self, secret: str) -> None:
@@ -56,8 +47,7 @@ class FileLinks:
         self._sources.append(source)
 
     def source_for(self, attachment: Attachment) -> FileSource | None:
-        if attachment.kind not in DOWNLOADABLE:
-            return None
+        """The channel holding the file's bytes (places and contacts have none)."""
         return next((s for s in self._sources if s.can_fetch(attachment)), None)
 
     def path(self, message_id: int, index: int, attachment: Attachment) -> str | None:
