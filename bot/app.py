@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import logging
 import os
 import secrets
@@ -26,6 +25,7 @@ from bot.language import LanguageDetector
 from bot.llm import PromptBuilder, open_provider
 from bot.manager import ConversationManager, Limits
 from bot.outbox import Outbox
+from bot.process import settle_heap
 from bot.seed import load_sample_faq
 from bot.staffing import StaffService
 from bot.tasks import TaskTracker
@@ -210,10 +210,7 @@ class Runtime:
             await self.telegram.start()
             if self.settings.telegram_mode == "polling":
                 self.loops.spawn(self.telegram.poll_forever(), name="telegram-polling")
-        # Everything built so far lives as long as the process; keeping it out of the
-        # collector's full passes removes most of their pauses under load.
-        gc.collect()
-        gc.freeze()
+        settle_heap()
         self.ready = True
         log.info(
             "Helpline ready (database %s, %d FAQ entries)",

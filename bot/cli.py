@@ -24,6 +24,7 @@ from aiohttp import web
 from admin_commands import REGISTRY, Outcome
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, HelplineError
+from bot.process import new_event_loop
 from bot.seed import load_sample_faq
 from bot.staffing import CommandRequest, StaffService
 from bot.types import Deliveries, FaqEntry
@@ -157,6 +158,7 @@ async def _schema_only() -> int:
 def serve(settings: Settings, *, host: str | None, port: int | None) -> int:
     web.run_app(
         _create_app(settings),
+        loop=new_event_loop(),
         host=host or settings.host,
         port=port if port is not None else settings.port,
         shutdown_timeout=settings.shutdown_timeout,
