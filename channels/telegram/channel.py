@@ -19,7 +19,6 @@ from typing import Any
 
 from aiogram import Bot, types
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.methods.base import Response
@@ -45,6 +44,7 @@ from channels.telegram.errors import delivery_failure
 from channels.telegram.media import fetch_file, fetchable, send_attachment, sendable
 from channels.telegram.pacing import Limits, Pacer
 from channels.telegram.render import MESSAGE_LIMIT, customer_text, keyboard
+from channels.telegram.session import JsonSession
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class TelegramChannel:
         api = TelegramAPIServer.from_base(settings.api_url, is_local=settings.api_is_local)
         self.bot = Bot(
             settings.token,
-            session=AiohttpSession(api=api),
+            session=JsonSession(api=api),
             default=DefaultBotProperties(link_preview_is_disabled=True),
         )
         self._accept = accept

@@ -138,7 +138,7 @@ async def test_polling_mode_reads_updates_and_confirms_them(make_settings: Setti
         async with _serve(make_settings(**overrides)):
             await fake.wait_for(lambda f: f.texts(CUSTOMER))
             await fake.wait_for(
-                lambda f: any(c.params.get("offset") == "501" for c in f.methods("getUpdates"))
+                lambda f: any(str(c.params.get("offset")) == "501" for c in f.methods("getUpdates"))
             )
     assert fake.methods("deleteWebhook")
     assert "Forgot password" in fake.texts(CUSTOMER)[0]
