@@ -212,7 +212,8 @@ class _NaiveBayes:
         known = [values for gram in _ngrams(text) if (values := table.get(gram)) is not None]
         seen = bool(known)
         # Column sums over all n-grams at once: one pass in C instead of a list per n-gram.
-        totals = [sum(column, 0.0) for column in zip(*known)] or [0.0] * len(self._languages)
+        totals = [sum(column, 0.0) for column in zip(*known, strict=True)]
+        totals = totals or [0.0] * len(self._languages)
         words = [word.casefold() for word in _WORD.findall(text)]
         for index, language in enumerate(self._languages):
             lexicon = self._lexicon.get(language)
