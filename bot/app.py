@@ -36,6 +36,7 @@ from channels.web_widget import WebWidgetAdapter
 from knowledge.embeddings import load_local_embedder
 from knowledge.live import LiveDocuments, LiveFaq
 from knowledge.passages import PassageText
+from storage.checkpoint import WalCheckpointer
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.documents import DocumentStore
@@ -206,6 +207,9 @@ class Runtime:
         self.loops.spawn(self.faq.refresh_forever(FAQ_REFRESH_SECONDS), name="faq-refresh")
         self.loops.spawn(self.documents.refresh_forever(FAQ_REFRESH_SECONDS), name="kb-refresh")
         self.loops.spawn(_housekeeping_forever(), name="housekeeping")
+        checkpointer = WalCheckpointer.for_default_connection()
+        if checkpointer is not None:
+            self.loops.spawn(checkpointer.run_forever(), name="wal-checkpoints")
         if self.telegram is not None:
             await self.telegram.start()
             if self.settings.telegram_mode == "polling":

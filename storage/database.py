@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
@@ -21,6 +22,7 @@ from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from bot.config import redact_url
 from bot.errors import StorageError
+from storage import sqlite_engine
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +30,16 @@ APP_LABEL = "models"
 MIGRATE_ATTEMPTS = 3
 
 
+def connection_config(db_url: str) -> str | dict[str, Any]:
+    """SQLite URLs get the backend of `storage.sqlite_engine`; others stay as they are."""
+    if not db_url.startswith("sqlite://"):
+        return db_url
+    return {**expand_db_url(db_url), "engine": sqlite_engine.ENGINE}
+
+
 def tortoise_config(db_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": db_url},
+        "connections": {"default": connection_config(db_url)},
         "apps": {
             APP_LABEL: {
                 "models": ["storage.models"],

@@ -156,7 +156,8 @@ class Ticket(Model):
 
     class Meta:
         table = "ticket"
-        indexes = (("status", "priority"),)
+        # Every customer message looks up its conversation's active ticket.
+        indexes = (("status", "priority"), ("conversation_id", "status"))
 
 
 class TicketEvent(Model):
@@ -175,6 +176,7 @@ class TicketEvent(Model):
 
     class Meta:
         table = "ticket_event"
+        indexes = (("ticket_id", "id"),)
 
 
 class Message(Model):
@@ -242,6 +244,7 @@ class Attachment(Model):
 
     class Meta:
         table = "attachment"
+        indexes = (("message_id", "id"),)
 
 
 class Delivery(Model):

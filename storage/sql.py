@@ -4,11 +4,15 @@ Two costs dominate a busy server, and this module removes both:
 
 - The ORM's query builder spends 0.1 to 0.5 ms of CPU per statement, so the hot path
   writes its SQL once, with `?` placeholders converted per dialect.
-- SQLite has one connection, guarded by one lock, served by one thread. A statement at a
-  time means a trip to that thread and back through a busy event loop for each; so on
-  SQLite, every group of statements submitted while a trip is under way waits for the
-  next trip, and all of them run in one transaction (group commit), each group inside
-  its own savepoint so one group's error does not undo the others.
+- SQLite has one connection, guarded by one lock. A transaction per statement group
+  costs more than the group itself; so on SQLite, every group submitted while the
+  connection is busy waits for the next turn, and all of them run in one transaction
+  (group commit), each group inside its own savepoint so one group's error does not undo
+  the others. The turn runs on the event loop's thread, not aiosqlite's: its statements
+  take microseconds, and the worker would only add thread hand-overs on the GIL (see
+  `storage.sqlite_engine`). The checkpoints that copy the log into the database file,
+  the one part that waits for the disk, run in a thread of their own
+  (`storage.checkpoint`).
 
 On PostgreSQL the pool already runs statements side by side; a group is a transaction.
 """
@@ -16,10 +20,11 @@ On PostgreSQL the pool already runs statements side by side; a group is a transa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -29,6 +34,8 @@ from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.fields import DatetimeField
 from tortoise.transactions import in_transaction
+
+from storage.sqlite_engine import LoopSqliteClient
 
 Statement = tuple[str, Sequence[Any]]
 Rows = list[dict[str, Any]]
@@ -113,12 +120,13 @@ async def _run_directly(
 
 
 class _GroupCommit:
-    """Collects statement groups and runs each collection in one trip to SQLite's thread."""
+    """Collects statement groups and runs each collection in one SQLite transaction."""
 
     def __init__(self, connection: BaseDBAsyncClient) -> None:
         self._connection = connection
         self._waiting: list[tuple[Sequence[Statement], asyncio.Future[list[Rows]]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._busy_timeout_ms: int | None = None
 
     def submit(self, statements: Sequence[Statement]) -> asyncio.Future[list[Rows]]:
         future: asyncio.Future[list[Rows]] = asyncio.get_running_loop().create_future()
@@ -130,14 +138,10 @@ class _GroupCommit:
     async def _flush(self) -> None:
         connection = self._connection
         while self._waiting:
-            batch, self._waiting = self._waiting, []
-            groups = [statements for statements, _ in batch]
             try:
-                async with connection.acquire_connection() as sqlite_connection:
-                    # aiosqlite's worker thread owns the sqlite3 connection: run there, once.
-                    outcomes = await sqlite_connection._execute(
-                        _run_groups, sqlite_connection._conn, groups
-                    )
+                async with connection.acquire_connection():
+                    batch, self._waiting = self._waiting, []
+                    outcomes = await self._run([statements for statements, _ in batch])
             except Exception as exc:
                 outcomes = [exc] * len(batch)
             for (_, future), outcome in zip(batch, outcomes, strict=True):
@@ -148,33 +152,111 @@ class _GroupCommit:
                 else:
                     future.set_result(outcome)
 
+    async def _run(self, groups: list[Sequence[Statement]]) -> list[list[Rows] | BaseException]:
+        """On the loop's thread while the write lock is free; else in a thread that waits."""
+        raw = _sqlite3_connection(self._connection)
+        if self._busy_timeout_ms is None:
+            self._busy_timeout_ms = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
+        try:
+            with _no_busy_wait(raw, self._busy_timeout_ms):
+                _begin(raw)
+        except _WriterBusy:
+            # Another process writes (an import from the CLI): wait for it off the loop.
+            return await asyncio.to_thread(_run_groups, raw, groups, begun=False)
+        return _run_groups(raw, groups, begun=True)
+
+
+def _sqlite3_connection(connection: BaseDBAsyncClient) -> sqlite3.Connection:
+    if not isinstance(connection, LoopSqliteClient):
+        raise TypeError(f"SQLite needs the {LoopSqliteClient.__name__} backend")
+    return connection.raw_connection()
+
+
+class _WriterBusy(Exception):
+    """Another connection holds SQLite's write lock."""
+
+
+@contextlib.contextmanager
+def _no_busy_wait(connection: sqlite3.Connection, restore_ms: int) -> Iterator[None]:
+    connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+            raise _WriterBusy from exc
+        raise
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {restore_ms}")
+
+
+def _begin(connection: sqlite3.Connection) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+
 
 def _run_groups(
+    connection: sqlite3.Connection, groups: list[Sequence[Statement]], *, begun: bool
+) -> list[list[Rows] | BaseException]:
+    """All groups in one transaction, without savepoints: groups rarely fail. When one
+    does, the transaction is undone and run again with a savepoint per group, so that one
+    group's error does not undo the others."""
+    if not begun:
+        _begin(connection)
+    try:
+        outcomes: list[list[Rows] | BaseException] = [
+            _statements(connection, statements) for statements in groups
+        ]
+    except sqlite3.Error as exc:
+        _rollback(connection)
+        if len(groups) == 1:
+            return [exc]
+        return _run_groups_apart(connection, groups)
+    except BaseException:
+        _rollback(connection)
+        raise
+    _commit(connection)
+    return outcomes
+
+
+def _run_groups_apart(
     connection: sqlite3.Connection, groups: list[Sequence[Statement]]
 ) -> list[list[Rows] | BaseException]:
-    """In SQLite's thread: one transaction, one savepoint per group."""
+    _begin(connection)
     outcomes: list[list[Rows] | BaseException] = []
-    connection.execute("BEGIN")
     try:
-        for index, statements in enumerate(groups):
-            savepoint = f"g{index}"
-            connection.execute(f"SAVEPOINT {savepoint}")
+        for statements in groups:
+            connection.execute("SAVEPOINT grp")
             try:
-                rows = [
-                    [dict(row) for row in connection.execute(sql, tuple(params)).fetchall()]
-                    for sql, params in statements
-                ]
+                outcomes.append(_statements(connection, statements))
             except sqlite3.Error as exc:
-                connection.execute(f"ROLLBACK TO {savepoint}")
+                connection.execute("ROLLBACK TO grp")
                 outcomes.append(exc)
-            else:
-                outcomes.append(rows)
-            connection.execute(f"RELEASE {savepoint}")
+            connection.execute("RELEASE grp")
+    except BaseException:
+        _rollback(connection)
+        raise
+    _commit(connection)
+    return outcomes
+
+
+def _statements(connection: sqlite3.Connection, statements: Sequence[Statement]) -> list[Rows]:
+    return [
+        [dict(row) for row in connection.execute(sql, tuple(params)).fetchall()]
+        for sql, params in statements
+    ]
+
+
+def _commit(connection: sqlite3.Connection) -> None:
+    try:
         connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        _rollback(connection)
         raise
-    return outcomes
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not already (it does on some errors)."""
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
 
 
 def _translate(error: BaseException) -> BaseException:

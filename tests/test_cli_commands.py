@@ -123,7 +123,9 @@ def test_ticket_commands_from_the_command_line(helpline: Helpline, database_url:
     )
 
     async def check() -> None:
-        events = await models.TicketEvent.filter(ticket_id=1).prefetch_related("actor")
+        events = (
+            await models.TicketEvent.filter(ticket_id=1).order_by("id").prefetch_related("actor")
+        )
         by_cli = [e.kind for e in events if e.actor and e.actor.username == "command-line"]
         assert by_cli == [
             "tagged", "ai", "assigned", "assigned", "closed", "reopened", "closed",

@@ -1,0 +1,49 @@
+"""tortoise's SQLite backend, with a connection the event loop's thread may use too.
+
+aiosqlite gives the connection to a worker thread and hands it every statement. For the
+per-message statements that hop costs more than the statements: the loop and the worker
+take turns holding the GIL, so the worker adds its own Python and the hand-overs without
+adding a core. `storage.sql` therefore runs those statements on the loop's thread, under
+the client's lock like every other query, which sqlite3 allows only for a connection
+opened with `check_same_thread=False`. The ORM's own queries still go through the worker.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import aiosqlite
+from tortoise.backends.sqlite.client import SqliteClient
+
+ENGINE = __name__
+"""The engine name tortoise loads this module by (see `storage.database.tortoise_config`)."""
+
+
+class LoopSqliteClient(SqliteClient):
+    """A `SqliteClient` whose sqlite3 connection is not bound to aiosqlite's thread."""
+
+    async def create_connection(self, with_db: bool) -> None:
+        if self._connection:
+            return
+        self._connection = await aiosqlite.connect(
+            self.filename, isolation_level=None, check_same_thread=False
+        )
+        self._connection._conn.row_factory = sqlite3.Row
+        for pragma, value in self.pragmas.items():
+            cursor = await self._connection.execute(f"PRAGMA {pragma}={value}")
+            await cursor.close()
+        await self._post_connect()
+
+    def raw_connection(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself; hold `acquire_connection()` while using it."""
+        if self._connection is None:
+            raise RuntimeError("the SQLite connection is not open")
+        return self._connection._conn
+
+
+client_class = LoopSqliteClient
+
+
+def get_client_class(db_info: dict[str, Any]) -> type[SqliteClient]:
+    return LoopSqliteClient
