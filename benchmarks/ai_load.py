@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
 import random
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -170,6 +172,7 @@ def main() -> None:
     fake_command += ["--latency", str(args.latency), "--serve-fake", str(fake_port)]
     fake = subprocess.Popen(fake_command)
     workdir = tempfile.mkdtemp(prefix="helpline-ai-bench-")
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     database = Path(workdir) / "bench.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPLINE_", "ANTHROPIC_"))}
     base = f"http://127.0.0.1:{fake_port}"

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import itertools
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -275,6 +277,7 @@ async def run(args: argparse.Namespace) -> None:
     async with running(fake) as (_, api_url):
         port = _free_port()
         workdir = tempfile.mkdtemp(prefix="helpline-tg-bench-")
+        atexit.register(shutil.rmtree, workdir, ignore_errors=True)
         env = server_env(workdir, api_url, port, paced_mode=args.paced)
         server = subprocess.Popen([*HELPLINE, "serve"], env=env)  # noqa: ASYNC220 (once)
         url = f"http://127.0.0.1:{port}"

@@ -6,14 +6,23 @@ per second, latency from sending to the answer arriving (p50/p99) and the server
 memory.
 
     .venv/bin/python -m benchmarks.widget_load --visitors 50 --seconds 20
+    .venv/bin/python -m benchmarks.widget_load --visitors 50 --seconds 20 --rate 1000
+
+Without `--rate` every visitor asks again as soon as it is answered: the throughput the
+server reaches, with latency set by the queue (visitors / throughput). With `--rate` the
+visitors together ask that many questions per second, each on a fixed schedule, which
+gives the latency at that load; it is counted from when a question was due, so a server
+that falls behind is charged for the questions it held up, too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -80,9 +89,13 @@ async def visitor(
     stop_at: float,
     results: Results,
     answers: frozenset[str],
+    period: float | None = None,
+    phase: float = 0.0,
 ) -> None:
-    """Ask question after question; a visitor handed to a person leaves and a new one comes."""
+    """Ask question after question (one per `period` seconds, if given); a visitor handed
+    to a person leaves and a new one comes."""
     turn = offset
+    due = time.perf_counter() + phase
     while time.perf_counter() < stop_at:
         async with session.ws_connect(ws_url) as ws:
             await ws.send_json({"type": "hello", "token": None, "language": "en"})
@@ -90,7 +103,12 @@ async def visitor(
             while time.perf_counter() < stop_at:
                 text, _language, expected = questions[turn % len(questions)]
                 turn += 1
-                started = time.perf_counter()
+                if period is None:
+                    started = time.perf_counter()
+                else:
+                    started, due = due, due + period
+                    if (wait := started - time.perf_counter()) > 0:
+                        await asyncio.sleep(wait)
                 await ws.send_json({"type": "message", "id": uuid.uuid4().hex, "text": text})
                 answer = await _answer(ws, results)
                 if answer is None:
@@ -118,17 +136,30 @@ async def _answer(ws: aiohttp.ClientWebSocketResponse, results: Results) -> str 
             return str(frame["message"]["text"])
 
 
-async def drive(url: str, visitors: int, seconds: float) -> tuple[Results, float]:
+async def drive(
+    url: str, visitors: int, seconds: float, rate: float | None = None
+) -> tuple[Results, float]:
     questions = sample_questions()
     answers = frozenset(answer for _, _, answer in questions)
     results = Results()
     connector = aiohttp.TCPConnector(limit=0)
+    period = visitors / rate if rate else None
     async with aiohttp.ClientSession(connector=connector) as session:
         started = time.perf_counter()
         stop_at = started + seconds
         await asyncio.gather(
             *(
-                visitor(session, url, questions, n * 7, stop_at, results, answers)
+                visitor(
+                    session,
+                    url,
+                    questions,
+                    n * 7,
+                    stop_at,
+                    results,
+                    answers,
+                    period,
+                    phase=(period or 0.0) * n / visitors,
+                )
                 for n in range(visitors)
             )
         )
@@ -161,10 +192,14 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--rate", type=float, help="questions per second from all visitors (default: no pause)"
+    )
     args = parser.parse_args()
 
     port = _free_port()
     workdir = tempfile.mkdtemp(prefix="helpline-bench-")
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")},
         "HELPLINE_DATABASE_URL": f"sqlite://{workdir}/bench.sqlite3",
@@ -182,7 +217,7 @@ def main() -> None:
             runner.run(drive(ws_url, args.visitors, args.warmup))
             cpu_before = cpu_seconds(server.pid)
             own_before = time.process_time()
-            results, elapsed = runner.run(drive(ws_url, args.visitors, args.seconds))
+            results, elapsed = runner.run(drive(ws_url, args.visitors, args.seconds, args.rate))
             cpu = cpu_seconds(server.pid) - cpu_before
             own_cpu = time.process_time() - own_before
             memory = peak_rss_mb(server.pid)
@@ -191,7 +226,8 @@ def main() -> None:
         server.wait(timeout=30)
 
     answered = len(results.latencies)
-    print(f"visitors            {args.visitors}")
+    offered = f"{args.rate:,.0f} questions/s on a schedule" if args.rate else "no pause"
+    print(f"visitors            {args.visitors}  ({offered})")
     print(f"answers             {answered} in {elapsed:.1f}s  ({answered / elapsed:,.0f}/s)")
     print(f"latency p50         {statistics.median(results.latencies) * 1000:.1f} ms")
     print(f"latency p99         {percentile(results.latencies, 0.99) * 1000:.1f} ms")

@@ -42,6 +42,8 @@ START = InboundKind.START
 
 RECOVERY_BATCH = 500
 MAX_PROCESSING_ATTEMPTS = 5
+FRESH_STATE_SECONDS = 0.25
+"""A turn quicker than this (an FAQ answer, not a model's) does not read its state again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,12 @@ class ConversationManager:
                 )
                 result = _holding_result(turn)
                 outcome = "failed"
-            deliveries = await self._store.commit_turn(result, lease_owner=self._owner)
+            # A quick turn commits on the state it started from: a staff action landing
+            # in those milliseconds could as well have landed just after a second read.
+            fresh = time.perf_counter() - started < FRESH_STATE_SECONDS
+            deliveries = await self._store.commit_turn(
+                result, lease_owner=self._owner, current=conversation if fresh else None
+            )
         except Exception:
             # Storage itself failed: leave the message unprocessed, the recovery sweep retries.
             log.exception("could not complete the turn for message %d", message_id)

@@ -476,8 +476,16 @@ class ConversationStore(Protocol):
     ) -> Deliveries:
         """Keep something a customer did (an edit, an unfollow); staff following are told."""
 
-    async def commit_turn(self, result: TurnResult, *, lease_owner: str) -> Deliveries:
-        """Write a turn's decisions at once; the deliveries returned are leased to the caller."""
+    async def commit_turn(
+        self,
+        result: TurnResult,
+        *,
+        lease_owner: str,
+        current: ConversationView | None = None,
+    ) -> Deliveries:
+        """Write a turn's decisions at once; the deliveries returned are leased to the caller.
+
+        `current`: the conversation as read moments ago, which spares reading it again."""
 
     async def queue_replies(
         self, conversation_id: int, replies: list[OutboundReply], *, lease_owner: str

@@ -178,14 +178,20 @@ class ConversationStore:
         )
         return None if row is None else int(row["id"])
 
-    async def commit_turn(self, result: TurnResult, *, lease_owner: str) -> Deliveries:
+    async def commit_turn(
+        self,
+        result: TurnResult,
+        *,
+        lease_owner: str,
+        current: ConversationView | None = None,
+    ) -> Deliveries:
         """Write a turn's decisions; the deliveries returned are leased to the caller.
 
         A turn that opens a ticket runs in one transaction. The usual turn (an answer, no
         ticket) is a few single statements, each safe to repeat: replies are keyed by the
         message they answer, so a crash between statements leaves nothing twice.
         """
-        conversation = await self.load_conversation(result.conversation_id)
+        conversation = current or await self.load_conversation(result.conversation_id)
         if result.ticket is None:
             ticket = conversation.open_ticket
             writer = self._turn_writer(result, conversation, ticket, lease_owner)
