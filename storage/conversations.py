@@ -191,7 +191,9 @@ class ConversationStore:
         ticket) is a few single statements, each safe to repeat: replies are keyed by the
         message they answer, so a crash between statements leaves nothing twice.
         """
-        conversation = current or await self.load_conversation(result.conversation_id)
+        conversation = (
+            current if current is not None else await self.load_conversation(result.conversation_id)
+        )
         if result.ticket is None:
             ticket = conversation.open_ticket
             writer = self._turn_writer(result, conversation, ticket, lease_owner)

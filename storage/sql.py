@@ -7,8 +7,9 @@ Two costs dominate a busy server, and this module removes both:
 - SQLite has one connection, guarded by one lock. A transaction per statement group
   costs more than the group itself; so on SQLite, every group submitted while the
   connection is busy waits for the next turn, and all of them run in one transaction
-  (group commit), each group inside its own savepoint so one group's error does not undo
-  the others. The turn runs on the event loop's thread, not aiosqlite's: its statements
+  (group commit). Should one group fail, the batch runs again with a savepoint per
+  group, so that only that group is undone. The turn runs on the event loop's thread,
+  not aiosqlite's: its statements
   take microseconds, and the worker would only add thread hand-overs on the GIL (see
   `storage.sqlite_engine`). The checkpoints that copy the log into the database file,
   the one part that waits for the disk, run in a thread of their own
@@ -138,12 +139,16 @@ class _GroupCommit:
     async def _flush(self) -> None:
         connection = self._connection
         while self._waiting:
+            batch, self._waiting = self._waiting, []
             try:
                 async with connection.acquire_connection():
-                    batch, self._waiting = self._waiting, []
                     outcomes = await self._run([statements for statements, _ in batch])
             except Exception as exc:
                 outcomes = [exc] * len(batch)
+            except BaseException:
+                for _, future in batch:
+                    future.cancel()
+                raise
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue
@@ -162,7 +167,15 @@ class _GroupCommit:
                 _begin(raw)
         except _WriterBusy:
             # Another process writes (an import from the CLI): wait for it off the loop.
-            return await asyncio.to_thread(_run_groups, raw, groups, begun=False)
+            waiting = asyncio.ensure_future(
+                asyncio.to_thread(_run_groups, raw, groups, begun=False)
+            )
+            try:
+                return await asyncio.shield(waiting)
+            except asyncio.CancelledError:
+                # The thread still uses the connection: keep the lock until it is done.
+                await asyncio.wait([waiting])
+                raise
         return _run_groups(raw, groups, begun=True)
 
 
