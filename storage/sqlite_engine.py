@@ -6,6 +6,10 @@ take turns holding the GIL, so the worker adds its own Python and the hand-overs
 adding a core. `storage.sql` therefore runs those statements on the loop's thread, under
 the client's lock like every other query, which sqlite3 allows only for a connection
 opened with `check_same_thread=False`. The ORM's own queries still go through the worker.
+
+ORM transactions begin `IMMEDIATE`, taking the write lock at once. tortoise begins them
+deferred: such a transaction reads, then fails its first write at once with "database is
+locked" if another process (the CLI) committed in between, since its snapshot is stale.
 """
 
 from __future__ import annotations
@@ -14,7 +18,13 @@ import sqlite3
 from typing import Any
 
 import aiosqlite
-from tortoise.backends.sqlite.client import SqliteClient
+from tortoise.backends.base.client import TransactionContext
+from tortoise.backends.sqlite.client import (
+    SqliteClient,
+    SqliteTransactionContext,
+    SqliteTransactionWrapper,
+)
+from tortoise.exceptions import TransactionManagementError
 
 ENGINE = __name__
 """The engine name tortoise loads this module by (see `storage.database.tortoise_config`)."""
@@ -35,11 +45,23 @@ class LoopSqliteClient(SqliteClient):
             await cursor.close()
         await self._post_connect()
 
+    def _in_transaction(self) -> TransactionContext:
+        return SqliteTransactionContext(_ImmediateTransaction(self), self._lock)
+
     def raw_connection(self) -> sqlite3.Connection:
         """The sqlite3 connection itself; hold `acquire_connection()` while using it."""
         if self._connection is None:
             raise RuntimeError("the SQLite connection is not open")
         return self._connection._conn
+
+
+class _ImmediateTransaction(SqliteTransactionWrapper):
+    async def begin(self) -> None:
+        try:
+            await self._connection.commit()
+            await self._connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise TransactionManagementError(exc) from exc
 
 
 client_class = LoopSqliteClient

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
-from storage import sql
+from storage import models, sql
 from storage.checkpoint import WalCheckpointer
 from storage.database import Database
 
@@ -64,6 +65,19 @@ async def test_a_writer_in_another_process_delays_but_never_stalls_the_loop(
     other.close()
     await asyncio.wait_for(write, timeout=5)
     assert ticks == 20
+    assert await stored_keys() == ["t-other", "t-ours"]
+
+
+async def test_an_orm_transaction_holds_the_write_lock_from_its_start(sqlite_file: Path) -> None:
+    other = sqlite3.connect(sqlite_file, timeout=0, isolation_level=None)
+    async with in_transaction():
+        await models.SystemValue.filter(key="t-ours").first()  # reads first
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute(INSERT, ("t-other", "1"))
+        # A deferred transaction would fail here: its snapshot would predate t-other.
+        await models.SystemValue.create(key="t-ours", value="1")
+    other.execute(INSERT, ("t-other", "1"))
+    other.close()
     assert await stored_keys() == ["t-other", "t-ours"]
 
 
