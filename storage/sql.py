@@ -9,11 +9,10 @@ Two costs dominate a busy server, and this module removes both:
   connection is busy waits for the next turn, and all of them run in one transaction
   (group commit). Should one group fail, the batch runs again with a savepoint per
   group, so that only that group is undone. The turn runs on the event loop's thread,
-  not aiosqlite's: its statements
-  take microseconds, and the worker would only add thread hand-overs on the GIL (see
-  `storage.sqlite_engine`). The checkpoints that copy the log into the database file,
-  the one part that waits for the disk, run in a thread of their own
-  (`storage.checkpoint`).
+  not aiosqlite's: its statements take microseconds, and the worker would only add
+  thread hand-overs on the GIL (see `storage.sqlite_engine`). What waits runs in threads:
+  a batch while another process holds the write lock, and the checkpoints that copy the
+  log into the database file (`storage.checkpoint`).
 
 On PostgreSQL the pool already runs statements side by side; a group is a transaction.
 """
