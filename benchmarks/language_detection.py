@@ -6,7 +6,9 @@ and no earlier language, then checks that content-free replies keep a conversati
 
     .venv/bin/python -m benchmarks.language_detection [--rounds 3]
 
-Speed is the best of several rounds (the box is shared); memory is the growth of the
+Speed is measured on the first pass over the messages, where every word is scored the
+first time it comes (the detector keeps each word's scores), and as the best of several
+later rounds (the box is shared); memory is the growth of the
 process's resident set (current and peak) from importing langdetect onwards.
 """
 
@@ -55,12 +57,14 @@ def main(argv: list[str] | None = None) -> None:
     right: Counter[str] = Counter()
     total: Counter[str] = Counter()
     wrong: list[str] = []
+    start = time.perf_counter()
     for message in messages:
         found = detector.detect(message["text"])
         total[message["lang"]] += 1
         right[message["lang"]] += found == message["lang"]
         if found != message["lang"]:
             wrong.append(f"{message['text']!r} {message['lang']} -> {found}")
+    first_pass = len(messages) / (time.perf_counter() - start)
 
     speeds = []
     for _ in range(args.rounds):
@@ -82,8 +86,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{language:<9} {right[language]:>3}/{total[language]:<3} {share:>8.1%}")
     overall = sum(right.values()) / len(messages)
     print(f"{'overall':<9} {sum(right.values()):>3}/{len(messages):<3} {overall:>8.1%}")
-    print(f"\nspeed: {max(speeds):,.0f} messages/s (best of {args.rounds} rounds of", end=" ")
-    print(f"{args.repeat * len(messages)}); load + first call {load_seconds:.3f} s")
+    print(f"\nspeed: {first_pass:,.0f} messages/s on the first pass (each word scored the")
+    print(f"first time it comes); {max(speeds):,.0f} messages/s on later passes, words known")
+    rounds = f"{args.rounds} rounds of {args.repeat * len(messages)}"
+    print(f"(best of {rounds}); load + first call {load_seconds:.3f} s")
     print(f"memory: +{rss_after - rss_before:.1f} MB RSS, peak +{peak - rss_before:.1f} MB")
     print(f"no flip on content-free replies: {kept}/{len(NO_FLIP) * len(SUPPORTED_LANGUAGES)}")
     print("kept the conversation's language ({})".format(", ".join(map(repr, NO_FLIP))))
@@ -99,8 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     print("\nissue targets (short-message set):")
     print(f"  {'':<28} {'ours':>10}  {'target':<12} {'':<4} baseline")
     target_line("accuracy", f"{overall:.1%}", ">= 99%", overall >= 0.99, stock)
-    speed = max(speeds)
-    target_line("messages per second", f"{speed:,.0f}", ">= 4,000", speed >= 4000, "")
+    target_line(
+        "messages per second", f"{first_pass:,.0f}", ">= 4,000", first_pass >= 4000, "first pass"
+    )
     grown = max(rss_after, peak) - rss_before
     target_line("memory (peak RSS growth)", f"{grown:.1f} MB", "< 50 MB", grown < 50, "")
 

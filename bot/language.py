@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from enum import Enum
 from functools import lru_cache
@@ -40,6 +41,8 @@ FIRST_SHORT_CONFIDENCE = 0.95
 """A short first message, without hint, needs this much to beat the default language."""
 MAX_CHARS = 600
 """Only the start of a long message is examined."""
+WORD_CACHE = 16384
+"""Words whose scores are kept (about 3 MB): a support chat's everyday vocabulary."""
 
 _PROFILE_DIR = Path(langdetect.__file__).with_name("profiles")
 _PROFILE_NAMES: dict[str, tuple[str, ...]] = {"zh": ("zh-cn", "zh-tw")}
@@ -110,12 +113,16 @@ def script_of(char: str) -> Script:
 
 
 def _letter_counts(text: str) -> dict[Script, int]:
-    counts: dict[Script, int] = {}
-    for char in text:
-        if char.isalpha():
-            script = script_of(char)
-            counts[script] = counts.get(script, 0) + 1
-    return counts
+    if text.isascii():  # the common case, counted in C
+        letters = sum(map(str.isalpha, text))
+        return {Script.LATIN: letters} if letters else {}
+    counts = Counter(map(_letter_script, text))
+    return {script: n for script, n in counts.items() if script is not None}
+
+
+@lru_cache(maxsize=8192)
+def _letter_script(char: str) -> Script | None:
+    return script_of(char) if char.isalpha() else None
 
 
 def _dominant(counts: dict[Script, int]) -> Script | None:
@@ -205,29 +212,42 @@ class _NaiveBayes:
             for language in self._languages
             if language in _LEXICONS
         }
+        self._word_score = lru_cache(maxsize=WORD_CACHE)(self._score_word)
 
     def guess(self, text: str) -> list[tuple[str, float]]:
         """Languages, most likely first, with the winner's odds against the runner-up."""
-        table = self._log_probability
-        known = [values for gram in _ngrams(text) if (values := table.get(gram)) is not None]
-        seen = bool(known)
-        # Column sums over all n-grams at once: one pass in C instead of a list per n-gram.
-        totals = [sum(column, 0.0) for column in zip(*known, strict=True)]
-        totals = totals or [0.0] * len(self._languages)
-        words = [word.casefold() for word in _WORD.findall(text)]
-        for index, language in enumerate(self._languages):
-            lexicon = self._lexicon.get(language)
-            if lexicon:
-                hits = sum(word in lexicon for word in words)
-                seen = seen or hits > 0
-                totals[index] += _LEXICON_WEIGHT * hits
-        if not seen:
+        tokens = text.split()
+        # N-grams never cross a space, so a text's score is the sum of its words' scores;
+        # chat repeats the same words all day, and each is scored once.
+        scored = [self._word_score(token + " ") for token in tokens[:-1]]
+        if tokens:
+            scored.append(self._word_score(tokens[-1]))  # no trailing-space n-grams
+        known = [score for score in scored if score is not None]
+        if not known:
             return []
+        totals = [sum(column, 0.0) for column in zip(*known, strict=True)]
         ranked = sorted(zip(self._languages, totals, strict=True), key=lambda i: i[1], reverse=True)
         best = ranked[0][1]
         runner_up = ranked[1][1] if len(ranked) > 1 else -math.inf
         odds = 1.0 / (1.0 + math.exp(max(-50.0, min(50.0, runner_up - best))))
         return [(ranked[0][0], odds)] + [(lang, 1.0 - odds) for lang, _ in ranked[1:]]
+
+    def _score_word(self, word: str) -> tuple[float, ...] | None:
+        """Log-likelihood per language of one word's n-grams and lexicon hits; None if no
+        n-gram or lexicon word is known."""
+        table = self._log_probability
+        known = [values for gram in _ngrams(word) if (values := table.get(gram)) is not None]
+        seen = bool(known)
+        totals = [sum(column, 0.0) for column in zip(*known, strict=True)]
+        totals = totals or [0.0] * len(self._languages)
+        words = [found.casefold() for found in _WORD.findall(word)]
+        for index, language in enumerate(self._languages):
+            lexicon = self._lexicon.get(language)
+            if lexicon:
+                hits = sum(found in lexicon for found in words)
+                seen = seen or hits > 0
+                totals[index] += _LEXICON_WEIGHT * hits
+        return tuple(totals) if seen else None
 
 
 _normalize_char = lru_cache(maxsize=8192)(NGram.normalize)

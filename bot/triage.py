@@ -250,11 +250,10 @@ def _upset(text: str) -> bool:
         return True
     if text.count("!") >= 3 or "?!" in text or "!?" in text:
         return True
-    letters = [char for char in text if char.isalpha() and char.lower() != char.upper()]
-    if len(letters) >= MIN_SHOUT_LETTERS:
-        shouted = sum(char.isupper() for char in letters)
-        return shouted / len(letters) >= SHOUT_SHARE
-    return False
+    # Letters with case only (Chinese has none); counted in C.
+    shouted = sum(map(str.isupper, text))
+    cased = shouted + sum(map(str.islower, text))
+    return cased >= MIN_SHOUT_LETTERS and shouted / cased >= SHOUT_SHARE
 
 
 def raise_to(current: TicketPriority, floor: TicketPriority) -> TicketPriority:

@@ -163,7 +163,7 @@ class FaqMatcher:
         """The best `limit` entries with the evidence for each."""
         tokens = tokenize(question)
         scored = self._version_scores(query_terms(word_features(tokens), char_features(tokens)))
-        ranked = self._rank(question, scored.values)
+        ranked = self._rank(question, scored.values, limit)
         if not ranked:
             return []
         best = ranked[0].score
@@ -191,18 +191,20 @@ class FaqMatcher:
             found.append((item, evidence))
         return found
 
-    def _rank(self, question: str, values: dict[int, float]) -> list[_Ranked]:
-        """FAQ entries by raw similarity, best first; an entry scores its best version."""
+    def _rank(self, question: str, values: dict[int, float], limit: int) -> list[_Ranked]:
+        """The best `limit` FAQ entries (at least two: the lead needs the runner-up) by raw
+        similarity, best first; an entry scores its best version."""
         if self._semantic is not None:
             values = self._semantic.blend(question, values)
-        best: dict[str, _Ranked] = {}
+        best: dict[str, tuple[float, int]] = {}
         versions = self._versions
         for number, value in values.items():
             faq_id = versions[number].entry.faq_id
             current = best.get(faq_id)
-            if current is None or value > current.score:
-                best[faq_id] = _Ranked(faq_id, value, number)
-        return sorted(best.values(), key=lambda item: item.score, reverse=True)
+            if current is None or value > current[0]:
+                best[faq_id] = (value, number)
+        leaders = heapq.nlargest(max(limit, 2), best.items(), key=lambda item: item[1][0])
+        return [_Ranked(faq_id, value, number) for faq_id, (value, number) in leaders]
 
     def _version_scores(self, terms: QueryTerms) -> _Scored:
         """Blend of a version's best rows and its pooled text, for versions worth scoring."""

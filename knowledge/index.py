@@ -199,7 +199,7 @@ class RowIndex:
         if not query or not self._size:
             return []
         postings = self._postings
-        if sum(len(postings[f]) for f in query) <= EXACT_POSTINGS:
+        if sum(map(len, map(postings.__getitem__, query))) <= EXACT_POSTINGS:
             return highest(self._summed(query), limit)
         candidates = self._candidates(query, limit) if self._size > limit else range(self._size)
         found = zip(candidates, self.scores(query, candidates), strict=True)

@@ -97,7 +97,7 @@ def tokenize(text: str) -> list[str]:
     """Words of normalised text; every Han character is a token of its own."""
     tokens: list[str] = []
     for word in _TOKEN.findall(normalize(text)):
-        if not any(is_han(c) for c in word):
+        if word.isascii() or not any(is_han(c) for c in word):
             tokens.append(word)
             continue
         latin = ""

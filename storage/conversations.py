@@ -277,7 +277,7 @@ class ConversationStore:
                 (
                     "INSERT INTO ticket_event (ticket_id, kind, detail, created_at) "
                     "VALUES (?, 'rated', ?, ?)",
-                    (ticket_id, json.dumps({"score": str(score)}), sql.db_time(writer.now)),
+                    (ticket_id, json.dumps({"score": str(score)}), writer.now),
                 )
             )
         if conversation.rating_ticket_id is not None:

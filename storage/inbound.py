@@ -99,8 +99,8 @@ class InboundRecorder:
             event or (message.kind.value if message.kind is not InboundKind.MESSAGE else None),
             message.action,
             lease_owner,
-            sql.db_time(current + LEASE) if lease_owner else None,
-            sql.db_time(current),
+            current + LEASE if lease_owner else None,
+            current,
         )
         statements: list[sql.Statement] = [(INSERT_MESSAGE, values)]
         if state_query is not None:
@@ -199,7 +199,7 @@ class InboundRecorder:
 
     async def _create_in_one_trip(self, message: InboundMessage) -> int | None:
         """The new conversation's id; None when the sender is known already."""
-        created = sql.db_time(now())
+        created = now()
         identity = (
             message.channel.value,
             message.external_user_id,

@@ -94,7 +94,7 @@ class DeliveryStore:
             (
                 "UPDATE delivery SET status = 'sent', sent_at = ?, external_id = ?, "
                 "attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                (sql.db_time(now()), external_id, delivery_id),
+                (now(), external_id, delivery_id),
             ),
             (
                 "UPDATE message SET status = 'sent' WHERE id = "

@@ -135,13 +135,14 @@ class ReportStore:
         until: datetime | None = None,
         ticket_id: int | None = None,
     ) -> AIUsageSummary:
-        conditions, params = [], []
+        conditions: list[str] = []
+        params: list[datetime | int] = []
         if since is not None:
             conditions.append("created_at >= ?")
-            params.append(sql.db_time(since))
+            params.append(since)
         if until is not None:
             conditions.append("created_at < ?")
-            params.append(sql.db_time(until))
+            params.append(until)
         if ticket_id is not None:
             conditions.append("ticket_id = ?")
             params.append(ticket_id)

@@ -74,13 +74,6 @@ def on_sqlite() -> bool:
     return _is_sqlite(_connection())
 
 
-def db_time(value: datetime | None) -> Any:
-    """A timestamp as the connected database stores it (SQLite keeps text)."""
-    if value is None:
-        return None
-    return str(value) if _is_sqlite(_connection()) else value
-
-
 def py_time(value: Any) -> datetime | None:
     """A timestamp read back from a raw row, timezone-aware in every dialect."""
     return None if value is None else _TIME.to_python_value(value)

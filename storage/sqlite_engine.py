@@ -10,11 +10,16 @@ opened with `check_same_thread=False`. The ORM's own queries still go through th
 ORM transactions begin `IMMEDIATE`, taking the write lock at once. tortoise begins them
 deferred: such a transaction reads, then fails its first write at once with "database is
 locked" if another process (the CLI) committed in between, since its snapshot is stale.
+
+Timestamps are stored as text, `YYYY-MM-DD HH:MM:SS.ffffff+00:00`, as tortoise writes them;
+the adapter below makes sqlite3 write a `datetime` parameter of a raw statement the same way,
+so hand-written SQL passes datetimes in every dialect.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 import aiosqlite
@@ -25,6 +30,13 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionWrapper,
 )
 from tortoise.exceptions import TransactionManagementError
+
+
+def _stored_time(value: datetime) -> str:
+    return value.isoformat(" ")
+
+
+sqlite3.register_adapter(datetime, _stored_time)
 
 ENGINE = __name__
 """The engine name tortoise loads this module by (see `storage.database.tortoise_config`)."""

@@ -154,7 +154,7 @@ class MessageWriter:
                     None,
                     None,
                     None,
-                    sql.db_time(self.now),
+                    self.now,
                 ),
             )
         )
@@ -183,10 +183,10 @@ class MessageWriter:
             (
                 message_id,
                 target.value,
-                sql.db_time(self.now),
+                self.now,
                 self.lease_owner,
-                sql.db_time(self.lease_until),
-                sql.db_time(self.now),
+                self.lease_until,
+                self.now,
             ),
         )
 
@@ -195,10 +195,10 @@ class MessageWriter:
             INSERT_DELIVERY_BY_KEY,
             (
                 target.value,
-                sql.db_time(self.now),
+                self.now,
                 self.lease_owner,
-                sql.db_time(self.lease_until),
-                sql.db_time(self.now),
+                self.lease_until,
+                self.now,
                 self.address.channel.value,
                 key,
             ),
