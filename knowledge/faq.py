@@ -182,7 +182,11 @@ class FaqMatcher:
             evidence = Evidence(
                 item.score,
                 rival,
-                explained=calibration.explained_share(tokens, self._known(item.version)),
+                # With embeddings a paraphrase in other words is expected (see
+                # knowledge.semantic): the explained-share gate is lexical only.
+                explained=1.0
+                if self._semantic is not None
+                else calibration.explained_share(tokens, self._known(item.version)),
                 covered=calibration.covered_share(
                     tokens, self._rows_known(closest), self._rows.idf
                 ),

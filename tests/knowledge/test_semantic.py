@@ -98,6 +98,15 @@ def test_embeddings_match_across_languages_where_words_cannot() -> None:
     assert chinese.entry.faq_id == "password"
 
 
+def test_a_question_in_other_words_is_answered_with_embeddings() -> None:
+    question = "where did that order go, placed it monday, still nothing arrived today"
+    # Lexically, seven of its content words appear nowhere in the entry: declined.
+    assert FaqMatcher(ENGLISH_FAQ).best_match(question, "en") is None
+    match = semantic_matcher(ConceptEmbedder()).best_match(question, "en")
+    assert match is not None
+    assert match.entry.faq_id == "tracking"
+
+
 def test_unrelated_question_is_still_declined_with_embeddings() -> None:
     matcher = semantic_matcher(ConceptEmbedder())
     assert matcher.best_match("What will the weather be like in Lisbon tomorrow?", "en") is None
