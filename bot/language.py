@@ -42,7 +42,7 @@ FIRST_SHORT_CONFIDENCE = 0.95
 MAX_CHARS = 600
 """Only the start of a long message is examined."""
 WORD_CACHE = 16384
-"""Words whose scores are kept (about 3 MB): a support chat's everyday vocabulary."""
+"""Words whose scores are kept (about 6 MB when full): a support chat's everyday vocabulary."""
 
 _PROFILE_DIR = Path(langdetect.__file__).with_name("profiles")
 _PROFILE_NAMES: dict[str, tuple[str, ...]] = {"zh": ("zh-cn", "zh-tw")}

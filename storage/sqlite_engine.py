@@ -18,6 +18,7 @@ so hand-written SQL passes datetimes in every dialect.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from datetime import datetime
 from typing import Any
@@ -31,12 +32,8 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.exceptions import TransactionManagementError
 
-
-def _stored_time(value: datetime) -> str:
-    return value.isoformat(" ")
-
-
-sqlite3.register_adapter(datetime, _stored_time)
+# A partial of the C method: no Python frame for each of the ~8 timestamps per message.
+sqlite3.register_adapter(datetime, functools.partial(datetime.isoformat, sep=" "))
 
 ENGINE = __name__
 """The engine name tortoise loads this module by (see `storage.database.tortoise_config`)."""
