@@ -56,9 +56,9 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
 _WORDS = re.compile(
     r"(?<![\w])(?:"
     + "|".join(p for lang, ps in _PATTERNS.items() if lang != "zh" for p in ps)
-    + r")(?![\w])",
-    re.IGNORECASE,
+    + r")(?![\w])"
 )
+"""Searched in lower-cased text: with `IGNORECASE` a search costs about twice as much."""
 _CHINESE = re.compile("|".join(_PATTERNS["zh"]))
 MAX_REQUEST_WORDS = 12
 
@@ -71,4 +71,4 @@ def asks_for_person(text: str) -> bool:
     """
     if _CHINESE.search(text):
         return len(text) <= 40
-    return len(text.split()) <= MAX_REQUEST_WORDS and _WORDS.search(text) is not None
+    return len(text.split()) <= MAX_REQUEST_WORDS and _WORDS.search(text.lower()) is not None

@@ -17,14 +17,13 @@ otherwise the version that matched, and `FaqMatch.needs_translation` tells the c
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from bot.types import FaqEntry, FaqMatch
 from knowledge import confidence as calibration
 from knowledge.confidence import Evidence
-from knowledge.index import QueryTerms, RowIndex, query_terms
+from knowledge.index import QueryTerms, RowIndex, highest, query_terms
 from knowledge.semantic import SemanticIndex
 from knowledge.text import char_features, negated, tokenize, word_features
 
@@ -103,6 +102,7 @@ class FaqMatcher:
                 )
                 self._pooled_row[number] = len(self._pooled_version)
                 self._pooled_version.append(number)
+        self._faq_id_of = [version.entry.faq_id for version in self._versions]
         self._rows = RowIndex(rows, char_weight=CHAR_WEIGHT)
         self._pooled = RowIndex(pooled, char_weight=CHAR_WEIGHT)
         self._faq_ids = len({faq_id for faq_id, _ in by_key})
@@ -200,15 +200,17 @@ class FaqMatcher:
         similarity, best first; an entry scores its best version."""
         if self._semantic is not None:
             values = self._semantic.blend(question, values)
-        best: dict[str, tuple[float, int]] = {}
-        versions = self._versions
+        best: dict[str, float] = {}
+        best_version: dict[str, int] = {}
+        faq_id_of = self._faq_id_of
         for number, value in values.items():
-            faq_id = versions[number].entry.faq_id
+            faq_id = faq_id_of[number]
             current = best.get(faq_id)
-            if current is None or value > current[0]:
-                best[faq_id] = (value, number)
-        leaders = heapq.nlargest(max(limit, 2), best.items(), key=lambda item: item[1][0])
-        return [_Ranked(faq_id, value, number) for faq_id, (value, number) in leaders]
+            if current is None or value > current:
+                best[faq_id] = value
+                best_version[faq_id] = number
+        leaders = highest(best, max(limit, 2))
+        return [_Ranked(faq_id, value, best_version[faq_id]) for faq_id, value in leaders]
 
     def _version_scores(self, terms: QueryTerms) -> _Scored:
         """Blend of a version's best rows and its pooled text, for versions worth scoring."""
@@ -236,7 +238,8 @@ class FaqMatcher:
             pooled_row = self._pooled_row
             unscored = [n for n in top if n not in pooled and n in pooled_row]
             if unscored:
-                leaders = heapq.nlargest(RESCORED_VERSIONS, top, key=lambda n: sum(top[n]))
+                sums = {number: sum(scores) for number, scores in top.items()}
+                leaders = [n for n, _ in highest(sums, RESCORED_VERSIONS)]
                 missing = [
                     (n, pooled_row[n]) for n in leaders if n not in pooled and n in pooled_row
                 ]
@@ -257,7 +260,10 @@ class FaqMatcher:
         """Every feature of the given rows."""
         if len(rows) == 1:
             return self._rows.features_of(rows[0])
-        return set[str]().union(*(self._rows.features_of(row) for row in rows))
+        known: set[str] = set()
+        for row in rows:
+            self._rows.add_features(known, row)
+        return known
 
     def _contradicts(self, tokens: list[str], closest: list[int]) -> bool:
         """The message and the version's closest rows disagree on "not"."""

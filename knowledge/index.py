@@ -224,6 +224,15 @@ class RowIndex:
             return row.weights.keys()
         return frozenset(row.chars).union(row.words)
 
+    def add_features(self, known: set[str], number: int) -> None:
+        """Add every feature of one row to `known`."""
+        row = self._rows[number]
+        if row.weights is not None:
+            known.update(row.weights)
+        else:
+            known.update(row.chars)
+            known.update(row.words)
+
     def scores(self, query: dict[str, float], numbers: Iterable[int]) -> list[float]:
         """Exact blended cosines between a query vector and the given rows."""
         get = query.__getitem__

@@ -4,8 +4,10 @@ SQLite's own checkpoints run inside the commit that fills the log past 1,000 pag
 a checkpoint waits for the disk twice (fsync of the log, then of the database file). The
 server commits its per-message statements on the event loop's thread (`storage.sql`), so
 there it switches them off and copies the log into the database file once a second from
-a connection of its own, in a worker thread. Should that fail, SQLite's own checkpoints
-are switched back on: a slower loop is better than a log that grows without end.
+a connection of its own, in a worker thread. That connection stays open between
+checkpoints: opening one reads and parses the whole schema. Should checkpoints fail,
+SQLite's own are switched back on: a slower loop is better than a log that grows without
+end.
 """
 
 from __future__ import annotations
@@ -46,28 +48,37 @@ class WalCheckpointer:
 
     async def run_forever(self) -> None:
         await _set_autocheckpoint(0)
+        # One checkpoint at a time, each in some worker thread: the connection may move.
+        connection = await asyncio.to_thread(
+            sqlite3.connect,
+            self.path,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        running: asyncio.Future[tuple[int, int]] | None = None
         try:
             while True:
                 await asyncio.sleep(self.interval)
-                await asyncio.to_thread(self.checkpoint)
+                running = asyncio.ensure_future(asyncio.to_thread(self.checkpoint, connection))
+                await asyncio.shield(running)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("WAL checkpoints failed; SQLite checkpoints on commit again")
         finally:
+            if running is not None and not running.done():
+                await asyncio.wait([running])  # its thread still uses the connection
+            connection.close()
             with contextlib.suppress(Exception):
                 await _set_autocheckpoint(SQLITE_DEFAULT_AUTOCHECKPOINT)
 
-    def checkpoint(self) -> tuple[int, int]:
+    @staticmethod
+    def checkpoint(connection: sqlite3.Connection) -> tuple[int, int]:
         """Copy what readers no longer need from the log into the database file.
 
         Returns the log's length and how much of it is now in the file (in pages)."""
-        with contextlib.closing(
-            sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        ) as connection:
-            busy, log_pages, copied = connection.execute(
-                "PRAGMA wal_checkpoint(PASSIVE)"
-            ).fetchone()
+        busy, log_pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         if busy:
             log.debug("WAL checkpoint found the database busy; next time")
         return int(log_pages), int(copied)

@@ -244,10 +244,19 @@ def _run_groups_apart(
 
 
 def _statements(connection: sqlite3.Connection, statements: Sequence[Statement]) -> list[Rows]:
-    return [
-        [dict(row) for row in connection.execute(sql, tuple(params)).fetchall()]
-        for sql, params in statements
-    ]
+    """Rows as dicts, built from plain tuples: `dict(sqlite3.Row)` looks every column up by
+    name, comparing it with each column's name in turn."""
+    cursor = connection.cursor()
+    cursor.row_factory = None
+    found: list[Rows] = []
+    for sql, params in statements:
+        rows = cursor.execute(sql, tuple(params)).fetchall()
+        if rows:
+            names = [column[0] for column in cursor.description]
+            found.append([dict(zip(names, row, strict=True)) for row in rows])
+        else:
+            found.append([])
+    return found
 
 
 def _commit(connection: sqlite3.Connection) -> None:
