@@ -172,9 +172,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+async def wait_healthy(url: str, process: subprocess.Popen[bytes], attempts: int = 300) -> None:
+    """Poll `/healthz` every 0.1 s until it answers 200."""
     async with aiohttp.ClientSession() as session:
-        for _ in range(300):
+        for _ in range(attempts):
             if process.poll() is not None:
                 raise SystemExit("the server exited during start-up")
             try:

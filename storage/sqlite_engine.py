@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from tortoise.backends.base.client import TransactionContext
@@ -41,7 +42,7 @@ sqlite3.register_adapter(
 # parameter first misses a class attribute lookup, whose AttributeError costs more than the
 # rest of binding it; a message's statements bind about 20 of them. `{}.get` maps any value
 # to None, in C.
-sqlite3.register_adapter(type(None), {}.get)
+sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))
 sqlite3.register_adapter(bool, int)
 
 ENGINE = __name__
