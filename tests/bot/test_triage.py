@@ -74,3 +74,22 @@ def test_security_and_outages_are_urgent() -> None:
     assert triage("the app is down").priority is TicketPriority.URGENT
     assert triage("you charged me twice").priority is TicketPriority.HIGH
     assert triage("please answer asap").priority is TicketPriority.HIGH
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("MY ACCOUNT WAS HACKED", "security"),
+        ("DATENVERLUST nach dem Update", "data_loss"),
+        ("Мой Аккаунт ВЗЛОМАЛИ", "security"),
+        ("Mon compte PIRATÉ", "security"),
+        ("PÉRDIDA DE DATOS", "data_loss"),
+    ],
+)
+def test_capitals_do_not_hide_a_sensitive_matter(text: str, category: str) -> None:
+    assert triage(text).sensitive == category
+
+
+def test_urgent_words_in_capitals_raise_the_priority() -> None:
+    assert triage("SOFORT bitte").urgent
+    assert triage("Срочно нужна помощь").priority is TicketPriority.HIGH
