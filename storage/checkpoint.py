@@ -48,30 +48,37 @@ class WalCheckpointer:
 
     async def run_forever(self) -> None:
         await _set_autocheckpoint(0)
-        # One checkpoint at a time, each in some worker thread: the connection may move.
-        connection = await asyncio.to_thread(
-            sqlite3.connect,
-            self.path,
-            timeout=BUSY_TIMEOUT_SECONDS,
-            isolation_level=None,
-            check_same_thread=False,
-        )
+        try:
+            connection = await asyncio.to_thread(
+                sqlite3.connect,
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                await self._checkpoint_forever(connection)
+            finally:
+                connection.close()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("WAL checkpoints failed; SQLite checkpoints on commit again")
+        finally:
+            with contextlib.suppress(Exception):
+                await _set_autocheckpoint(SQLITE_DEFAULT_AUTOCHECKPOINT)
+
+    async def _checkpoint_forever(self, connection: sqlite3.Connection) -> None:
+        """One checkpoint at a time, each in some worker thread: the connection may move."""
         running: asyncio.Future[tuple[int, int]] | None = None
         try:
             while True:
                 await asyncio.sleep(self.interval)
                 running = asyncio.ensure_future(asyncio.to_thread(self.checkpoint, connection))
                 await asyncio.shield(running)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("WAL checkpoints failed; SQLite checkpoints on commit again")
         finally:
             if running is not None and not running.done():
                 await asyncio.wait([running])  # its thread still uses the connection
-            connection.close()
-            with contextlib.suppress(Exception):
-                await _set_autocheckpoint(SQLITE_DEFAULT_AUTOCHECKPOINT)
 
     @staticmethod
     def checkpoint(connection: sqlite3.Connection) -> tuple[int, int]:

@@ -109,6 +109,15 @@ async def test_checkpoints_run_off_the_loop_while_the_server_writes(sqlite_file:
     assert len(await stored_keys()) == 200
 
 
+async def test_a_checkpointer_that_cannot_open_the_file_gives_checkpoints_back(
+    sqlite_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    checkpointer = WalCheckpointer(sqlite_file.parent / "missing" / "helpline.sqlite3")
+    await asyncio.wait_for(checkpointer.run_forever(), timeout=10)  # returns, does not raise
+    assert "WAL checkpoints failed" in caplog.text
+    assert await autocheckpoint() == 1000  # SQLite checkpoints on commit again
+
+
 async def test_no_checkpointer_for_a_database_in_memory() -> None:
     database = Database("sqlite://:memory:")
     await database.open()
