@@ -34,7 +34,7 @@ from tortoise.backends.sqlite.client import (
 from tortoise.exceptions import TransactionManagementError
 
 # The C method through C wrappers, no Python frame: a message binds about 8 timestamps,
-# mostly the same few instants, and formatting one (sprintf) costs ten times the lookup.
+# some of them the same instant, and formatting one (sprintf) costs ten times a lookup.
 sqlite3.register_adapter(
     datetime, functools.lru_cache(maxsize=256)(functools.partial(datetime.isoformat, sep=" "))
 )
