@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import subprocess
 import tempfile
@@ -26,7 +25,13 @@ from pathlib import Path
 
 import aiohttp
 
-from benchmarks.widget_load import HELPLINE, _free_port, sample_questions, wait_healthy
+from benchmarks.widget_load import (
+    HELPLINE,
+    _free_port,
+    sample_questions,
+    server_environment,
+    wait_healthy,
+)
 
 ANSWER_TIMEOUT = 120.0
 """Seconds to wait for one answer: callgrind slows the server down a lot."""
@@ -84,13 +89,6 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="helpline-instructions-"))
     port = _free_port()
     out_file = workdir / "callgrind.out"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")},
-        "HELPLINE_DATABASE_URL": f"sqlite://{workdir}/bench.sqlite3",
-        "HELPLINE_LOG_LEVEL": "WARNING",
-        "HELPLINE_LLM_PROVIDER": "none",
-        "HELPLINE_WIDGET_MESSAGES_PER_MINUTE": "0",
-    }
     command = [
         "valgrind",
         "--tool=callgrind",
@@ -101,7 +99,9 @@ def main() -> None:
         "--port",
         str(port),
     ]
-    server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command, env=server_environment(str(workdir)), stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         asyncio.run(wait_healthy(url, server, attempts=6000))

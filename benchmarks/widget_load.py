@@ -188,6 +188,17 @@ async def wait_healthy(url: str, process: subprocess.Popen[bytes], attempts: int
     raise SystemExit("the server did not become healthy")
 
 
+def server_environment(workdir: str) -> dict[str, str]:
+    """A server on a fresh SQLite file in `workdir`, no model, no per-socket rate limit."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")},
+        "HELPLINE_DATABASE_URL": f"sqlite://{workdir}/bench.sqlite3",
+        "HELPLINE_LOG_LEVEL": "WARNING",
+        "HELPLINE_LLM_PROVIDER": "none",
+        "HELPLINE_WIDGET_MESSAGES_PER_MINUTE": "0",  # one socket stands for many visitors
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--visitors", type=int, default=50)
@@ -201,14 +212,9 @@ def main() -> None:
     port = _free_port()
     workdir = tempfile.mkdtemp(prefix="helpline-bench-")
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")},
-        "HELPLINE_DATABASE_URL": f"sqlite://{workdir}/bench.sqlite3",
-        "HELPLINE_LOG_LEVEL": "WARNING",
-        "HELPLINE_LLM_PROVIDER": "none",
-        "HELPLINE_WIDGET_MESSAGES_PER_MINUTE": "0",  # one socket stands for many visitors
-    }
-    server = subprocess.Popen([*HELPLINE, "serve", "--port", str(port)], env=env)
+    server = subprocess.Popen(
+        [*HELPLINE, "serve", "--port", str(port)], env=server_environment(workdir)
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         # The visitors share the two cores with the server: the cheaper loop leaves it more.
