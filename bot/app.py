@@ -47,6 +47,7 @@ from storage.shared_values import SharedValues
 from storage.staff import StaffStore
 from storage.system import shared_secret
 from storage.topics import TopicStore
+from storage.uploads import UploadedFiles, forget_unclaimed_files, store_upload
 
 if TYPE_CHECKING:  # the channels' SDKs are imported only when the channel is configured
     from channels.telegram.channel import TelegramChannel, TelegramSettings
@@ -136,7 +137,10 @@ class Runtime:
             links=self.file_links,
             allowed_origins=settings.widget_origins(()),
             messages_per_minute=settings.widget_messages_per_minute,
+            store_file=store_upload,
+            max_file_bytes=settings.widget_max_file_mb * 2**20,
         )
+        self.file_links.add_source(UploadedFiles())
         self.adapters[ChannelKind.WEB] = self.widget
         self.staff = StaffService(
             store=StaffStore(mirror_to_staff=mirror),
@@ -167,6 +171,8 @@ class Runtime:
             self.adapters[ChannelKind.TELEGRAM] = self.telegram
             self.outbox.desk = self.telegram.desk
             self.file_links.add_source(self.telegram)
+            if self.telegram.desk is not None:
+                self.telegram.desk.files = self.file_links
         self.wechat = build_wechat(settings, self.manager, self.owner)
         if self.wechat is not None:
             self.adapters[ChannelKind.WECHAT] = self.wechat
@@ -268,6 +274,7 @@ async def _housekeeping_forever() -> None:
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
         try:
             await forget_old_keys()
+            await forget_unclaimed_files()
         except Exception:
             log.exception("housekeeping failed; trying again later")
 
@@ -325,7 +332,7 @@ def create_app(settings: Settings) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     runtime.widget.mount(app)
-    FileRoute(runtime.file_links, runtime.conversations.outgoing_attachment).mount(app)
+    FileRoute(runtime.file_links, runtime.conversations.shared_attachment).mount(app)
     if runtime.telegram is not None:
         runtime.telegram.mount(app)
     if runtime.wechat is not None:

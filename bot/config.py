@@ -68,6 +68,8 @@ class Settings(TelegramFields, WeChatFields, LLMFields, AIPolicyFields, BaseSett
     widget_allowed_origins: CommaList = ()
     widget_secret: SecretStr | None = None
     widget_messages_per_minute: int = Field(default=30, ge=0, le=10_000)
+    widget_max_file_mb: int = Field(default=10, ge=0, le=50)
+    """Largest file a widget visitor may send; 0 turns uploads off."""
 
     shutdown_timeout: float = Field(default=10.0, gt=0, le=300)
     outbox_poll_seconds: float = Field(default=2.0, gt=0, le=60)

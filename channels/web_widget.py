@@ -2,9 +2,12 @@
 
 Protocol (JSON text frames; see README "Web widget protocol"):
   client -> {"type": "hello", "token": <token or null>, "language": "de-DE"}
-  server -> {"type": "ready", "token": ..., "history": [message, ...]}
+  server -> {"type": "ready", "token": ..., "history": [message, ...], "max_file_bytes": N}
   client -> {"type": "message", "id": "<client id>", "text": "..."}
-  server -> {"type": "ack", "id": ..., "message_id": 17, "duplicate": false}
+  client -> {"type": "message", "id": ..., "text": "", "file": {"name", "type", "size"}}
+            followed by one binary frame holding the file's bytes
+  server -> {"type": "ack", "id": ..., "message_id": 17, "duplicate": false,
+             "attachments": [...]}
   server -> {"type": "message", "message": {...}}       (a reply, an agent, another tab)
   client -> {"type": "ping"}   server -> {"type": "pong"}
   server -> {"type": "error", "code": "...", "message": "...", "id": <client id or null>}
@@ -32,18 +35,25 @@ from bot.types import (
     ChannelAddress,
     ChannelKind,
     Direction,
+    FileContent,
     InboundMessage,
     MessageView,
     OutboundReply,
 )
 from channels.files import FileLinks
+from channels.web_uploads import BadFile, DeclaredFile, declared_file
 from channels.web_visitors import VisitorTokens
 
 log = logging.getLogger(__name__)
 
 LoadHistory = Callable[[ChannelAddress], Awaitable[list[MessageView]]]
+StoreFile = Callable[[str, FileContent], Awaitable[str]]
+"""Stores an upload once per key and returns the attachment reference that names it."""
 
 MAX_FRAME_BYTES = 256 * 1024
+"""Largest JSON frame; a file's binary frame may be as large as the file limit."""
+FILE_FRAME_SECONDS = 120.0
+"""How long the bytes of a declared file may take to follow (a slow upload link)."""
 HEARTBEAT_SECONDS = 25.0
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
@@ -75,6 +85,10 @@ def attachment_frames(
     ]
 
 
+class _Answered(Exception):
+    """The frame was refused and the visitor already told why."""
+
+
 class _FrameError(Exception):
     def __init__(self, code: str, message: str, client_id: str | None = None) -> None:
         super().__init__(message)
@@ -94,8 +108,12 @@ class WebWidgetAdapter:
         links: FileLinks,
         allowed_origins: frozenset[str],
         messages_per_minute: int,
+        store_file: StoreFile,
+        max_file_bytes: int,
     ) -> None:
         self._accept = accept
+        self._store_file = store_file
+        self._max_file_bytes = max_file_bytes
         self._links = links
         self._load_history = load_history
         self._tokens = tokens
@@ -103,6 +121,8 @@ class WebWidgetAdapter:
         self._messages_per_minute = messages_per_minute
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
         self._by_visitor: defaultdict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        self._before_ready: dict[web.WebSocketResponse, list[dict[str, Any]]] = {}
+        """Frames for a tab whose history is still being loaded: sent after "ready"."""
         self._demo_page = _static("demo.html")
         self._script = _static("widget.js")
 
@@ -133,7 +153,8 @@ class WebWidgetAdapter:
     async def _socket(self, request: web.Request) -> web.StreamResponse:
         if not self._origin_allowed(request):
             raise web.HTTPForbidden(text="this site may not embed the chat widget")
-        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
+        largest = max(MAX_FRAME_BYTES, self._max_file_bytes + 1024)
+        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=largest)
         await ws.prepare(request)
         self._sockets.add(ws)
         limiter = AsyncLimiter(self._messages_per_minute, 60) if self._messages_per_minute else None
@@ -153,6 +174,10 @@ class WebWidgetAdapter:
 
     async def _handle_text(self, session: _Session, raw: str) -> None:
         try:
+            if len(raw) > MAX_FRAME_BYTES:
+                raise _FrameError(
+                    "too_large", f"a JSON frame may have at most {MAX_FRAME_BYTES} characters"
+                )
             data = _parse(raw)
             kind = data.get("type")
             if kind == "hello":
@@ -165,6 +190,8 @@ class WebWidgetAdapter:
                 raise _FrameError("unknown_type", f"unknown message type {str(kind)[:32]!r}")
         except _FrameError as exc:
             await _send_error(session.ws, exc)
+        except _Answered:
+            pass
 
     async def _hello(self, session: _Session, data: dict[str, Any]) -> None:
         visitor_id = self._tokens.verify(data.get("token"))
@@ -179,16 +206,24 @@ class WebWidgetAdapter:
         session.language = (
             language if isinstance(language, str) and _LANGUAGE.fullmatch(language) else None
         )
+        # Registered before the history is read, so that nothing sent meanwhile is missed.
+        held = self._before_ready[session.ws] = []
         self._by_visitor[visitor_id].add(session.ws)
-        # A visitor we just named has no history yet: no need to ask the database.
-        history = await self._load_history(_address(visitor_id)) if returning else []
-        await session.ws.send_json(
-            {
-                "type": "ready",
-                "token": token,
-                "history": [message_frame(m, self._links) for m in history],
-            }
-        )
+        try:
+            # A visitor we just named has no history yet: no need to ask the database.
+            history = await self._load_history(_address(visitor_id)) if returning else []
+            await session.ws.send_json(
+                {
+                    "type": "ready",
+                    "token": token,
+                    "history": [message_frame(m, self._links) for m in history],
+                    "max_file_bytes": self._max_file_bytes,
+                }
+            )
+            while held:
+                await session.ws.send_json(held.pop(0))
+        finally:
+            del self._before_ready[session.ws]
 
     async def _message(self, session: _Session, data: dict[str, Any]) -> None:
         client_id = data.get("id")
@@ -197,30 +232,44 @@ class WebWidgetAdapter:
         text = data.get("text")
         if not isinstance(text, str):
             raise _FrameError("bad_frame", "a message needs a text", client_id)
+        # The file's bytes come next whatever is wrong with the message: read them first.
+        upload = (
+            await self._receive_file(session, client_id, data["file"]) if "file" in data else None
+        )
         if session.visitor_id is None:
             raise _FrameError("hello_first", "send hello before messages", client_id)
         if session.limiter is not None:
             if not session.limiter.has_capacity():
                 raise _FrameError("rate_limited", "too many messages; wait a moment", client_id)
             await session.limiter.acquire()
+        source_id = f"{session.visitor_id}:{client_id}"
+        attachments: tuple[Attachment, ...] = ()
+        if upload is not None:
+            declared, content = upload
+            attachments = (
+                declared.attachment(await self._store_file(f"web:{source_id}", content)),
+            )
         inbound = InboundMessage(
             channel=ChannelKind.WEB,
             external_user_id=session.visitor_id,
             chat_id=session.visitor_id,
             text=text.strip(),
-            source_message_id=f"{session.visitor_id}:{client_id}",
+            source_message_id=source_id,
             language_hint=session.language,
+            attachments=attachments,
         )
         try:
             recorded = await self._accept(inbound)
         except MessageRejected as exc:
             raise _FrameError(exc.code, exc.detail, client_id) from None
+        files = attachment_frames(recorded.message_id, attachments, self._links)
         await session.ws.send_json(
             {
                 "type": "ack",
                 "id": client_id,
                 "message_id": recorded.message_id,
                 "duplicate": recorded.duplicate,
+                "attachments": files,
             }
         )
         if not recorded.duplicate:
@@ -234,9 +283,30 @@ class WebWidgetAdapter:
                     "author": None,
                     "text": inbound.text,
                     "at": None,
+                    "attachments": files,
                 },
             }
             await self._push(session.visitor_id, echo, skip=session.ws)
+
+    async def _receive_file(
+        self, session: _Session, client_id: str, declaration: object
+    ) -> tuple[DeclaredFile, FileContent]:
+        """The declared file's bytes, from the frame that must follow the message."""
+        try:
+            frame = await session.ws.receive(timeout=FILE_FRAME_SECONDS)
+        except TimeoutError:
+            raise _FrameError("bad_file", "the file's bytes did not arrive", client_id) from None
+        if frame.type is not WSMsgType.BINARY:
+            missing = _FrameError("bad_file", "the file's bytes must follow the message", client_id)
+            await _send_error(session.ws, missing)
+            if frame.type is WSMsgType.TEXT:
+                await self._handle_text(session, frame.data)  # the next message, not a file
+            raise _Answered
+        try:
+            declared = declared_file(declaration, self._max_file_bytes)
+            return declared, declared.content(frame.data)
+        except BadFile as exc:
+            raise _FrameError(exc.code, str(exc), client_id) from None
 
     async def send(
         self, to: ChannelAddress, reply: OutboundReply, *, message_id: int
@@ -262,6 +332,10 @@ class WebWidgetAdapter:
     ) -> None:
         for ws in list(self._by_visitor.get(visitor_id, ())):
             if ws is skip or ws.closed:
+                continue
+            held = self._before_ready.get(ws)
+            if held is not None:
+                held.append(frame)
                 continue
             try:
                 await ws.send_json(frame)

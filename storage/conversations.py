@@ -91,10 +91,10 @@ FROM attachment
 WHERE message_id IN (SELECT id FROM ({HISTORY}) AS latest)
 ORDER BY id
 """
-OUTGOING_ATTACHMENTS = """
+SHARED_ATTACHMENTS = """
 SELECT a.message_id, a.kind, a.reference, a.name, a.mime_type, a.size, a.meta
 FROM attachment a JOIN message m ON m.id = a.message_id
-WHERE a.message_id = ? AND m.direction = 'outgoing' AND m.private = false
+WHERE a.message_id = ? AND m.private = false
 ORDER BY a.id
 """
 
@@ -167,9 +167,9 @@ class ConversationStore:
             for view in (history_view(row) for row in reversed(rows))
         ]
 
-    async def outgoing_attachment(self, message_id: int, index: int) -> Attachment | None:
-        """The `index`-th file of a message sent to a customer (what a file link names)."""
-        [rows] = await sql.run((OUTGOING_ATTACHMENTS, (message_id,)))
+    async def shared_attachment(self, message_id: int, index: int) -> Attachment | None:
+        """The `index`-th file of a message the customer sees (what a file link names)."""
+        [rows] = await sql.run((SHARED_ATTACHMENTS, (message_id,)))
         return attachment_from_row(rows[index]) if 0 <= index < len(rows) else None
 
     async def find_conversation(self, address: ChannelAddress) -> int | None:

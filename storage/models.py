@@ -247,6 +247,26 @@ class Attachment(Model):
         indexes = (("message_id", "id"),)
 
 
+class StoredFile(Model):
+    """A file a customer sent through a channel that keeps no copy of it (the web widget).
+
+    Kept in the database, so that every server process can hand it to agents and back to
+    the customer. The key names the message it came with: a resent upload finds its
+    first copy instead of storing a second.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=160, unique=True)
+    name = fields.CharField(max_length=255, null=True)
+    mime_type = fields.CharField(max_length=100)
+    size = fields.BigIntField()
+    data = fields.BinaryField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "stored_file"
+
+
 class Delivery(Model):
     """The outbox: one row per message owed to one place, sent exactly once."""
 

@@ -18,6 +18,7 @@ class WidgetClient:
     token: str
     history: list[dict[str, Any]]
     backlog: list[dict[str, Any]] = field(default_factory=list)
+    ready_frame: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     async def connect(
@@ -32,7 +33,7 @@ class WidgetClient:
         await ws.send_json({"type": "hello", "token": token, "language": language})
         ready = await _receive(ws)
         assert ready["type"] == "ready", ready
-        return cls(ws, ready["token"], ready["history"])
+        return cls(ws, ready["token"], ready["history"], ready_frame=ready)
 
     @property
     def visitor_id(self) -> str:
@@ -42,6 +43,24 @@ class WidgetClient:
         """Send a message and return its ack (or the error frame that refused it)."""
         client_id = client_id or uuid.uuid4().hex
         await self.ws.send_json({"type": "message", "id": client_id, "text": text})
+        return await self.next_frame("ack", "error")
+
+    async def send_file(
+        self,
+        data: bytes,
+        *,
+        name: str,
+        mime_type: str,
+        text: str = "",
+        client_id: str | None = None,
+        declared_size: int | None = None,
+    ) -> dict[str, Any]:
+        """Send a message with a file, as widget.js does, and return its ack (or error)."""
+        client_id = client_id or uuid.uuid4().hex
+        size = len(data) if declared_size is None else declared_size
+        file = {"name": name, "type": mime_type, "size": size}
+        await self.ws.send_json({"type": "message", "id": client_id, "text": text, "file": file})
+        await self.ws.send_bytes(data)
         return await self.next_frame("ack", "error")
 
     async def next_frame(self, *types: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@
       placeholder: "Type your message…",
       hint: "Press Enter to send, Shift+Enter for a new line.",
       send: "Send",
+      attach: "Attach a file",
       you: "You",
       file: "The team sent a file that can only be opened in our other channels.",
       openFile: "Open the file",
@@ -48,6 +49,10 @@
         bad_frame: "Your message could not be sent in this form. Please try again.",
         unknown_type: "The chat received an unexpected request. Please reload the page.",
         hello_first: "The chat is still connecting. Please try again in a moment.",
+        file_too_large: "This file is too large to send here.",
+        bad_file: "The file could not be sent. Please try again.",
+        files_off: "Files cannot be sent in this chat.",
+        too_large: "Your message is too large to send.",
         generic: "Something went wrong. Please try again.",
       },
     },
@@ -62,6 +67,7 @@
       placeholder: "Nachricht eingeben…",
       hint: "Eingabetaste zum Senden, Umschalt+Eingabetaste für eine neue Zeile.",
       send: "Senden",
+      attach: "Datei anhängen",
       you: "Sie",
       file: "Das Team hat eine Datei gesendet, die hier nicht angezeigt werden kann.",
       openFile: "Datei öffnen",
@@ -85,6 +91,10 @@
           "Ihre Nachricht konnte in dieser Form nicht gesendet werden. Bitte versuchen Sie es erneut.",
         unknown_type: "Der Chat hat eine unerwartete Anfrage erhalten. Bitte laden Sie die Seite neu.",
         hello_first: "Der Chat verbindet sich noch. Bitte versuchen Sie es gleich noch einmal.",
+        file_too_large: "Diese Datei ist zu groß, um sie hier zu senden.",
+        bad_file: "Die Datei konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
+        files_off: "In diesem Chat können keine Dateien gesendet werden.",
+        too_large: "Ihre Nachricht ist zu groß zum Senden.",
         generic: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
       },
     },
@@ -99,6 +109,7 @@
       placeholder: "Введите сообщение…",
       hint: "Enter — отправить, Shift+Enter — новая строка.",
       send: "Отправить",
+      attach: "Прикрепить файл",
       you: "Вы",
       file: "Команда отправила файл, который здесь нельзя показать.",
       openFile: "Открыть файл",
@@ -121,6 +132,10 @@
         bad_frame: "Сообщение не удалось отправить в таком виде. Попробуйте ещё раз.",
         unknown_type: "Чат получил неожиданный запрос. Обновите страницу.",
         hello_first: "Чат ещё подключается. Попробуйте через несколько секунд.",
+        file_too_large: "Этот файл слишком большой, чтобы отправить его здесь.",
+        bad_file: "Не удалось отправить файл. Попробуйте ещё раз.",
+        files_off: "В этом чате нельзя отправлять файлы.",
+        too_large: "Ваше сообщение слишком большое для отправки.",
         generic: "Что-то пошло не так. Попробуйте ещё раз.",
       },
     },
@@ -135,6 +150,7 @@
       placeholder: "请输入消息…",
       hint: "按 Enter 发送，按 Shift+Enter 换行。",
       send: "发送",
+      attach: "添加文件",
       you: "我",
       file: "客服发送了一个文件，此处无法显示。",
       openFile: "打开文件",
@@ -156,6 +172,10 @@
         bad_frame: "消息格式有误，无法发送，请重试。",
         unknown_type: "聊天收到了意外的请求，请刷新页面。",
         hello_first: "聊天仍在连接中，请稍后再试。",
+        file_too_large: "此文件太大，无法在这里发送。",
+        bad_file: "文件发送失败，请重试。",
+        files_off: "此聊天不支持发送文件。",
+        too_large: "您的消息太大，无法发送。",
         generic: "出了点问题，请重试。",
       },
     },
@@ -170,6 +190,7 @@
       placeholder: "Écrivez votre message…",
       hint: "Entrée pour envoyer, Maj+Entrée pour aller à la ligne.",
       send: "Envoyer",
+      attach: "Joindre un fichier",
       you: "Vous",
       file: "L'équipe a envoyé un fichier qui ne peut pas être affiché ici.",
       openFile: "Ouvrir le fichier",
@@ -192,6 +213,10 @@
         bad_frame: "Votre message n'a pas pu être envoyé sous cette forme. Veuillez réessayer.",
         unknown_type: "La discussion a reçu une requête inattendue. Veuillez recharger la page.",
         hello_first: "La discussion est encore en cours de connexion. Réessayez dans un instant.",
+        file_too_large: "Ce fichier est trop volumineux pour être envoyé ici.",
+        bad_file: "Le fichier n'a pas pu être envoyé. Veuillez réessayer.",
+        files_off: "Ce chat ne permet pas d'envoyer des fichiers.",
+        too_large: "Votre message est trop volumineux pour être envoyé.",
         generic: "Une erreur s'est produite. Veuillez réessayer.",
       },
     },
@@ -206,6 +231,7 @@
       placeholder: "Escriba su mensaje…",
       hint: "Intro para enviar, Mayús+Intro para una nueva línea.",
       send: "Enviar",
+      attach: "Adjuntar un archivo",
       you: "Usted",
       file: "El equipo ha enviado un archivo que no se puede mostrar aquí.",
       openFile: "Abrir el archivo",
@@ -228,6 +254,10 @@
         bad_frame: "No se pudo enviar su mensaje en este formato. Inténtelo de nuevo.",
         unknown_type: "El chat recibió una solicitud inesperada. Vuelva a cargar la página.",
         hello_first: "El chat todavía se está conectando. Inténtelo de nuevo en un momento.",
+        file_too_large: "Este archivo es demasiado grande para enviarlo aquí.",
+        bad_file: "No se ha podido enviar el archivo. Inténtelo de nuevo.",
+        files_off: "En este chat no se pueden enviar archivos.",
+        too_large: "Su mensaje es demasiado grande para enviarlo.",
         generic: "Algo ha fallado. Inténtelo de nuevo.",
       },
     },
@@ -382,6 +412,7 @@
 .${PREFIX}-icon-button:hover { background: rgba(255, 255, 255, 0.16); }
 .${PREFIX}-icon-button:focus-visible { outline: 2px solid #fff; outline-offset: -4px; }
 .${PREFIX}-icon-button svg { width: 20px; height: 20px; fill: currentColor; }
+.${PREFIX}-icon-button[hidden] { display: none; }
 .${PREFIX}-log {
   flex: 1; min-height: 0; overflow-y: auto; overscroll-behavior: contain;
   padding: 12px; background: #f6f8fa; display: flex; flex-direction: column; gap: 8px;
@@ -429,6 +460,11 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
 }
 .${PREFIX}-input::placeholder { color: #6e7781; opacity: 1; }
 .${PREFIX}-input:focus { outline: 2px solid #0b5cad; outline-offset: 0; border-color: #0b5cad; }
+.${PREFIX}-composer .${PREFIX}-icon-button { color: #57606a; }
+.${PREFIX}-composer .${PREFIX}-icon-button:hover { background: #eef1f4; }
+.${PREFIX}-composer .${PREFIX}-icon-button:focus-visible {
+  outline: 2px solid #0b5cad; outline-offset: 0;
+}
 .${PREFIX}-send {
   flex: none; height: 40px; margin: 0; padding: 0 16px; border: 0; border-radius: 8px;
   background: #0b5cad; color: #fff; font: inherit; font-weight: 600; cursor: pointer;
@@ -451,6 +487,9 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
     "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8.4L4 21.5V18a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 " +
     "6.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 " +
     "0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z";
+  const ICON_ATTACH =
+    "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 " +
+    "0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6h-1.5z";
   const ICON_CLOSE =
     "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 " +
     "10.6 12 5 6.4z";
@@ -506,6 +545,7 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
     pending: new Map(), // client id -> {text, node}; sent, not yet acknowledged
     ownClientIds: new Set(),
     failedDraft: null, // a failed bubble whose text went back into the composer
+    maxFileBytes: 0, // the server's limit for files; 0: it takes none
   };
 
   function build() {
@@ -585,11 +625,30 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
       enterkeyhint: "send",
       autocomplete: "off",
     });
+    ui.fileInput = el("input", {
+      type: "file",
+      class: "sr",
+      tabindex: "-1",
+      "aria-hidden": "true",
+    });
+    ui.attach = el(
+      "button",
+      {
+        type: "button",
+        class: "icon-button",
+        "aria-label": T.attach,
+        title: T.attach,
+        hidden: true,
+      },
+      icon(ICON_ATTACH),
+    );
     ui.form = el(
       "form",
       { class: "composer", novalidate: true },
       el("label", { class: "sr", for: ids.input, text: T.label }),
       el("span", { class: "sr", id: ids.hint, text: T.hint }),
+      ui.attach,
+      ui.fileInput,
       ui.input,
       el("button", { type: "submit", class: "send", text: T.send }),
     );
@@ -637,6 +696,12 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
       submit();
     });
     ui.input.addEventListener("input", resizeInput);
+    ui.attach.addEventListener("click", () => ui.fileInput.click());
+    ui.fileInput.addEventListener("change", () => {
+      const [file] = ui.fileInput.files || [];
+      ui.fileInput.value = ""; // choosing the same file again still counts
+      if (file) submitFile(file);
+    });
   }
 
   function resizeInput() {
@@ -699,11 +764,12 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
     });
   }
 
-  /** A file the team sent: shown or linked when the server can hand it out. */
+  /** A file in a message: shown or linked when the server can hand it out. */
   function fileNode(file) {
     const url = fileUrl(file && file.url);
+    const name = file && typeof file.name === "string" && file.name ? file.name : null;
+    if (!url && file && file.local) return el("div", { class: "file", text: `📎 ${name || ""}` });
     if (!url) return el("div", { class: "file", text: `📎 ${T.file}` });
-    const name = typeof file.name === "string" && file.name ? file.name : null;
     const link = el("a", { class: "file", href: url, target: "_blank", rel: "noopener" });
     if (file.kind === "image" || file.kind === "sticker") {
       link.append(el("img", { class: "image", src: url, alt: name || T.image, loading: "lazy" }));
@@ -804,7 +870,10 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
   }
 
   function savePending() {
-    const items = [...state.pending].map(([id, item]) => ({ id, text: item.text }));
+    // A file cannot be kept across a reload; its message is simply not restored.
+    const items = [...state.pending]
+      .filter(([, item]) => !item.file)
+      .map(([id, item]) => ({ id, text: item.text }));
     if (items.length) session.set(PENDING_KEY, JSON.stringify(items));
     else session.remove(PENDING_KEY);
   }
@@ -824,13 +893,15 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
     }
   }
 
-  function queueMessage(clientId, text) {
-    const node = messageNode({ sender: "customer", text, at: new Date(), status: "sending" });
+  function queueMessage(clientId, text, file = null) {
+    const files = file ? [{ name: file.name, local: true }] : [];
+    const status = "sending";
+    const node = messageNode({ sender: "customer", text, at: new Date(), status, files });
     node.dataset.clientId = clientId;
     ui.log.append(node);
     updateWelcome();
     scrollToEnd(true);
-    state.pending.set(clientId, { text, node });
+    state.pending.set(clientId, { text, node, file });
     state.ownClientIds.add(clientId);
     savePending();
     transmit(clientId);
@@ -851,9 +922,28 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
     start();
   }
 
+  /** Send a file with what is typed so far as its message; the server checks it again. */
+  function submitFile(file) {
+    hideAlert();
+    if (!file.size || file.size > state.maxFileBytes) {
+      showAlert(file.size ? "file_too_large" : "bad_file");
+      return;
+    }
+    const text = ui.input.value.trim();
+    ui.input.value = "";
+    resizeInput();
+    queueMessage(newClientId(), text, file);
+    start();
+  }
+
   function transmit(clientId) {
     const item = state.pending.get(clientId);
-    if (item && state.ready) sendFrame({ type: "message", id: clientId, text: item.text });
+    if (!item || !state.ready) return;
+    const frame = { type: "message", id: clientId, text: item.text };
+    const file = item.file;
+    if (file) frame.file = { name: file.name, type: file.type, size: file.size };
+    // The bytes follow their message as one binary frame.
+    if (sendFrame(frame) && file) state.ws.send(file);
   }
 
   // ---- Connection ---------------------------------------------------------------------
@@ -978,6 +1068,8 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
     if (previous && previous !== state.token) clearServerMessages(); // a new visitor identity
     const history = Array.isArray(frame.history) ? frame.history : [];
     for (const message of history) addServerMessage(message, { fromHistory: true });
+    state.maxFileBytes = Number(frame.max_file_bytes) || 0;
+    ui.attach.hidden = state.maxFileBytes <= 0;
     state.ready = true;
     state.attempt = 0;
     setStatus("online");
@@ -999,6 +1091,13 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
     if (Number.isFinite(serverId)) {
       item.node.dataset.serverId = String(serverId);
       state.byServerId.set(serverId, item.node);
+    }
+    if (Array.isArray(frame.attachments) && frame.attachments.length) {
+      for (const shown of item.node.querySelectorAll(`.${PREFIX}-file`)) shown.remove();
+      const meta = item.node.querySelector(`.${PREFIX}-meta`);
+      for (const file of frame.attachments.slice(0, 10)) {
+        item.node.insertBefore(fileNode(file), meta);
+      }
     }
     setMessageStatus(item.node, "sent");
   }
@@ -1022,7 +1121,7 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
       state.pending.delete(frame.id);
       savePending();
       setMessageStatus(item.node, "failed");
-      if (!ui.input.value.trim()) {
+      if (item.text && !ui.input.value.trim()) {
         ui.input.value = item.text; // keep the text so the visitor can fix and retry
         resizeInput();
         state.failedDraft = item.node;

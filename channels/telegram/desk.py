@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
@@ -16,10 +17,10 @@ from aiogram.types import Message
 
 from bot.chunks import merge_texts
 from bot.desk import TopicStore, topic_name
-from bot.errors import DeliveryFailed
-from bot.types import StaffEvent, StaffPost
+from bot.errors import ChannelError, DeliveryFailed
+from bot.types import Attachment, FileSource, StaffEvent, StaffPost
 from channels.telegram.errors import CHANNEL, delivery_failure, topic_gone
-from channels.telegram.media import send_attachment, sendable
+from channels.telegram.media import send_attachment, sendable, upload_file
 from channels.telegram.pacing import Pacer
 from channels.telegram.render import CAPTION_LIMIT, MESSAGE_LIMIT, keyboard, post_text
 
@@ -27,6 +28,12 @@ log = logging.getLogger(__name__)
 
 CLAIM_RETRY_SECONDS = 2.0
 HANDOFF_MEDIA = 5
+
+
+class FileSources(Protocol):
+    """Finds the channel that holds a file's bytes (`channels.files.FileLinks` does)."""
+
+    def source_for(self, attachment: Attachment) -> FileSource | None: ...
 
 
 class TelegramDesk:
@@ -38,6 +45,8 @@ class TelegramDesk:
         self._topics = topics
         self._pacer = pacer
         self._claimant = claimant
+        self.files: FileSources | None = None
+        """Where files from other channels are fetched to be shown in the topic."""
 
     @property
     def chat_id(self) -> int:
@@ -63,18 +72,15 @@ class TelegramDesk:
         first, last = posts[0], posts[-1]
         thread = await self._thread_for(first)
         sent: Message | None = None
-        media = [a for post in posts for a in post.attachments if sendable(a)]
+        media = [a for post in posts for a in post.attachments if self._can_show(a)]
         if first.event is StaffEvent.HANDOFF:  # show the files the customer sent before
-            shared = [a for m in first.recent for a in m.attachments if sendable(a)]
+            shared = [a for m in first.recent for a in m.attachments if self._can_show(a)]
             media.extend(shared[-HANDOFF_MEDIA:])
         texts = [post_text(post) for post in posts]
         if len(posts) == 1 and len(media) == 1 and len(texts[0]) <= CAPTION_LIMIT:
-            async with self._pacer.group_send():
-                sent = await send_attachment(
-                    self._bot, self._chat_id, media[0], thread_id=thread, caption=texts[0]
-                )
+            sent = await self._send_file(thread, media[0], caption=texts[0])
             media = []
-        else:
+        if sent is None:
             chunks = merge_texts(texts, MESSAGE_LIMIT)
             for index, chunk in enumerate(chunks):
                 markup = keyboard(last.buttons) if index == len(chunks) - 1 else None
@@ -87,11 +93,39 @@ class TelegramDesk:
                         reply_markup=markup,
                     )
         for attachment in media:
-            async with self._pacer.group_send():
-                sent = await send_attachment(self._bot, self._chat_id, attachment, thread_id=thread)
+            sent = await self._send_file(thread, attachment) or sent
         if last.event is StaffEvent.CLOSED and last.ticket and not last.ticket.status.is_active:
             await self._close_topic(last.customer_id, thread)
         return str(sent.message_id) if sent is not None else None
+
+    def _can_show(self, attachment: Attachment) -> bool:
+        """A Telegram file (resent by id), or one whose bytes another channel hands out."""
+        if sendable(attachment):
+            return True
+        return self.files is not None and self.files.source_for(attachment) is not None
+
+    async def _send_file(
+        self, thread: int, attachment: Attachment, *, caption: str | None = None
+    ) -> Message | None:
+        """Post one file in the topic; None when its bytes can no longer be had (the text
+        of the post still names it)."""
+        if sendable(attachment):
+            async with self._pacer.group_send():
+                return await send_attachment(
+                    self._bot, self._chat_id, attachment, thread_id=thread, caption=caption
+                )
+        source = self.files.source_for(attachment) if self.files is not None else None
+        if source is None:
+            return None
+        try:
+            content = await source.fetch(attachment)
+        except ChannelError as exc:
+            log.warning("a customer's file cannot be shown in the topic: %s", exc)
+            return None
+        async with self._pacer.group_send():
+            return await upload_file(
+                self._bot, self._chat_id, content, thread_id=thread, caption=caption
+            )
 
     async def _thread_for(self, post: StaffPost) -> int:
         """The customer's topic: reused, reopened and renamed, or created once."""

@@ -8,7 +8,7 @@ import posixpath
 import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 
 from bot.errors import ChannelError
 from bot.types import Attachment, AttachmentKind, FileContent
@@ -20,6 +20,9 @@ _KIND_TYPES = {
     AttachmentKind.VIDEO: "video/mp4",
 }
 """Types by kind, for a file path without an extension."""
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+PHOTO_BYTES = 10 * 2**20
+"""Telegram takes photos up to 10 MB (in these formats); other files go as documents."""
 
 
 def sendable(attachment: Attachment) -> bool:
@@ -105,4 +108,25 @@ async def send_attachment(
         )
     return await bot.send_document(
         chat_id, ref, message_thread_id=thread, caption=caption, parse_mode=mode
+    )
+
+
+async def upload_file(
+    bot: Bot,
+    chat_id: int,
+    content: FileContent,
+    *,
+    thread_id: int | None = None,
+    caption: str | None = None,
+) -> Message:
+    """Send the bytes of a file no Telegram id names (a widget visitor's upload)."""
+    name = content.name or "file"
+    file = BufferedInputFile(content.data, filename=name)
+    mode = "HTML" if caption else None
+    if content.mime_type in PHOTO_TYPES and len(content.data) <= PHOTO_BYTES:
+        return await bot.send_photo(
+            chat_id, file, message_thread_id=thread_id, caption=caption, parse_mode=mode
+        )
+    return await bot.send_document(
+        chat_id, file, message_thread_id=thread_id, caption=caption, parse_mode=mode
     )

@@ -259,3 +259,26 @@ async def test_file_links_cannot_be_forged_and_unsafe_types_are_downloaded(
             assert "cannot be fetched" in await response.text()
         async with session.get(telegram.server.url + "/healthz") as response:
             assert response.status == 200
+
+
+PNG = b"\x89PNG\r\n\x1a\n a small screenshot"
+
+
+async def test_a_widget_visitors_files_reach_the_topic_as_files(telegram: TelegramWorld) -> None:
+    async with aiohttp.ClientSession() as session:
+        visitor = await WidgetClient.connect(session, telegram.server.ws_url)
+        ack = await visitor.send_file(PNG, name="screen.png", mime_type="image/png")
+        assert ack["type"] == "ack"
+        await telegram.fake.wait_for(lambda f: f.methods("sendPhoto"))
+        [photo] = telegram.fake.methods("sendPhoto")
+        assert photo.thread_id == next(iter(telegram.fake.topics))
+        assert photo.upload("photo") == ("screen.png", PNG)
+        assert "screen.png" in photo.text  # the handoff summary is its caption
+
+        pdf = b"%PDF-1.4 order 8812"
+        await visitor.send_file(pdf, name="order.pdf", mime_type="application/pdf", text="See")
+        await telegram.fake.wait_for(lambda f: f.methods("sendDocument"))
+        [document] = telegram.fake.methods("sendDocument")
+        assert document.upload("document") == ("order.pdf", pdf)
+        assert document.thread_id == photo.thread_id
+        await visitor.ws.close()

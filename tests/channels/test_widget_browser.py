@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, FilePayload, Page, async_playwright, expect
 
 from bot.texts import CATALOG, Text
 from bot.types import ChannelAddress, ChannelKind
@@ -245,3 +245,29 @@ async def test_a_photo_from_the_agents_chat_is_shown(
             " img.onerror = () => done(0); })"
         )
         assert width == 1, "the photo did not load from its link"
+
+
+async def test_a_visitor_attaches_a_photo_that_stays_in_the_history(
+    live_server: LiveServer, page: Page
+) -> None:
+    await page.goto(live_server.url + "/")
+    chat = page.get_by_role("log")
+    attach = page.get_by_role("button", name="Attach a file")
+    await expect(attach).to_be_visible(timeout=WAIT_MS)
+    async with page.expect_file_chooser() as choosing:
+        await attach.click()
+    chooser = await choosing.value
+    await chooser.set_files(FilePayload(name="receipt.png", mimeType="image/png", buffer=PNG))
+
+    await expect(chat).to_contain_text(CATALOG[Text.ATTACHMENT_TEXT_ONLY]["en"], timeout=WAIT_MS)
+    image = chat.get_by_role("img", name="receipt.png")
+    await expect(image).to_be_visible(timeout=WAIT_MS)
+    await page.reload()
+    image = page.get_by_role("log").get_by_role("img", name="receipt.png")
+    await expect(image).to_have_count(1, timeout=WAIT_MS)
+    width = await image.evaluate(
+        "img => img.complete ? img.naturalWidth"
+        " : new Promise(done => { img.onload = () => done(img.naturalWidth);"
+        " img.onerror = () => done(0); })"
+    )
+    assert width == 1, "the photo did not load from its link"

@@ -52,6 +52,12 @@ class Call:
     params: dict[str, Any]
     at: float
     status: int = 200
+    uploads: dict[str, tuple[str | None, bytes]] = field(default_factory=dict)
+    """Files sent in the request (multipart parts), by part name: file name and bytes."""
+
+    def upload(self, param: str) -> tuple[str | None, bytes]:
+        """The file a parameter names as `attach://<part>`."""
+        return self.uploads[str(self.params[param]).removeprefix("attach://")]
 
     @property
     def chat_id(self) -> int | None:
@@ -201,7 +207,7 @@ class FakeTelegram:
         if request.match_info["token"] != TOKEN:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
-        params = await _params(request)
+        params, uploads = await _params(request)
         if self.delay:
             await asyncio.sleep(self.delay)
         now = time.monotonic()
@@ -212,7 +218,7 @@ class FakeTelegram:
                 failure = Failure(method, 429, f"Too Many Requests: {exceeded}", 1)
             elif exceeded:
                 self.violations.append(exceeded)
-        call = Call(method, params, now, failure.status if failure else 200)
+        call = Call(method, params, now, failure.status if failure else 200, uploads)
         if self.keep_calls:
             self.calls.append(call)
         if self.on_call is not None:
@@ -307,13 +313,21 @@ class FakeTelegram:
         return True
 
 
-async def _params(request: web.Request) -> dict[str, Any]:
+async def _params(
+    request: web.Request,
+) -> tuple[dict[str, Any], dict[str, tuple[str | None, bytes]]]:
+    """The method's parameters, and the files among them."""
+    uploads: dict[str, tuple[str | None, bytes]] = {}
     if request.content_type == "application/json":
         data = await request.json()
-        return dict(data) if isinstance(data, dict) else {}
+        return (dict(data) if isinstance(data, dict) else {}), uploads
     form = await request.post()
     params: dict[str, Any] = {}
     for key, value in form.items():
+        if isinstance(value, web.FileField):
+            uploads[key] = (value.filename, value.file.read())
+            params[key] = "<file>"
+            continue
         if not isinstance(value, str):
             params[key] = "<file>"
             continue
@@ -324,7 +338,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
             except ValueError:
                 pass
         params[key] = value
-    return params
+    return params, uploads
 
 
 def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
