@@ -176,6 +176,7 @@ class Runtime:
         self.wechat = build_wechat(settings, self.manager, self.owner)
         if self.wechat is not None:
             self.adapters[ChannelKind.WECHAT] = self.wechat
+            self.file_links.add_source(self.wechat)
             if settings.public_url:
                 self.wechat.link_file = functools.partial(self.file_links.url, settings.public_url)
         self.ready = False

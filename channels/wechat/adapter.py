@@ -18,14 +18,16 @@ from typing import TypeVar
 from aiohttp import web
 from wechatpy import events
 
-from bot.errors import DeliveryFailed, MessageRejected, WebhookRejected
+from bot.errors import ChannelError, DeliveryFailed, MessageRejected, WebhookRejected
 from bot.texts import Text, render
 from bot.types import (
     AcceptInbound,
     Attachment,
+    AttachmentKind,
     ChannelAddress,
     ChannelKind,
     ExpiringValueStore,
+    FileContent,
     InboundKind,
     InboundMessage,
     OutboundReply,
@@ -34,6 +36,7 @@ from bot.types import (
 from channels.wechat.api import TOKEN_ERRORS, WeChatAPI, WeChatAPIError, delivery_failure
 from channels.wechat.codec import Envelope, WebhookCodec, read_body
 from channels.wechat.config import WeChatConfig
+from channels.wechat.inbound import ORIGIN as WECHAT_ORIGIN
 from channels.wechat.inbound import event_key, to_inbound
 from channels.wechat.outbound import compose, split_text
 from channels.wechat.passive import PassiveReplies, Waiter
@@ -187,6 +190,23 @@ class WeChatAdapter:
             self._note_progress(message_id, index + 1)
         self._parts_sent.pop(message_id, None)
         return route
+
+    # Files (implements `bot.types.FileSource`) -------------------------------------------
+
+    def can_fetch(self, attachment: Attachment) -> bool:
+        """Photos and voice notes customers sent; WeChat answers a video with a link instead."""
+        kinds = (AttachmentKind.IMAGE, AttachmentKind.AUDIO)
+        origin = attachment.meta.get("origin") == WECHAT_ORIGIN
+        return origin and attachment.kind in kinds and bool(attachment.reference)
+
+    async def fetch(self, attachment: Attachment) -> FileContent:
+        media_id = attachment.reference
+        try:
+            return await self._with_token(lambda token: self._api.download_media(token, media_id))
+        except WeChatAPIError as exc:
+            raise ChannelError(f"wechat: media not available (errcode {exc.errcode})") from exc
+        except TokenUnavailable as exc:
+            raise ChannelError(f"wechat: {exc}") from exc
 
     async def _send_by_api(self, openid: str, text: str) -> None:
         try:

@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.errors import DeliveryFailed
-from bot.types import ChannelKind
+from bot.types import ChannelKind, FileContent
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ _CONFIGURATION: dict[int, str] = {
     40164: "this server's IP address is not on the account's API whitelist",
     61004: "this server's IP address is not on the account's API whitelist",
 }
+_JSON_TYPES = ("application/json", "text/plain")
+"""What WeChat labels its JSON answers with (errors from media/get among them)."""
 MAX_ERRMSG_CHARS = 120
 
 
@@ -120,13 +122,29 @@ class WeChatAPI:
         language = data.get("language")
         return language if isinstance(language, str) and language else None
 
+    async def download_media(self, token: str, media_id: str) -> FileContent:
+        """A photo, voice note or video a customer sent (WeChat keeps them three days)."""
+        params = {"access_token": token, "media_id": media_id}
+        answer = await self._request("GET", "/cgi-bin/media/get", params)
+        if answer.mime_type in _JSON_TYPES:  # an error, told as JSON instead of the file
+            _checked(_json(answer.data))
+            raise WeChatAPIError(None, "media answer without the file")
+        return answer
+
     async def _call(
         self, method: str, path: str, params: dict[str, str], body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        if self._session is None:
-            raise WeChatAPIError(None, "client closed")
         # WeChat wants raw UTF-8: \\u escapes are not decoded by every endpoint.
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
+        answer = await self._request(method, path, params, data)
+        return _checked(_json(answer.data))
+
+    async def _request(
+        self, method: str, path: str, params: dict[str, str], data: bytes | None = None
+    ) -> FileContent:
+        """The answer's body, type and file name; transport failures as WeChatAPIError."""
+        if self._session is None:
+            raise WeChatAPIError(None, "client closed")
         headers = {"Content-Type": "application/json; charset=utf-8"} if data else None
         try:
             async with self._session.request(
@@ -134,18 +152,34 @@ class WeChatAPI:
             ) as response:
                 if response.status != 200:
                     raise WeChatAPIError(None, f"HTTP {response.status}")
-                payload = await response.json(content_type=None)
-        except (aiohttp.ClientError, json.JSONDecodeError) as exc:
+                body = await response.read()
+                name = (
+                    response.content_disposition.filename if response.content_disposition else None
+                )
+                return FileContent(body, response.content_type, name)
+        except aiohttp.ClientError as exc:
             # Never the exception text: aiohttp puts the URL, with the token, into it.
             raise WeChatAPIError(None, type(exc).__name__) from None
         except TimeoutError:
             raise WeChatAPIError(None, "timed out") from None
-        if not isinstance(payload, dict):
-            raise WeChatAPIError(None, "unexpected answer")
-        errcode = payload.get("errcode") or 0
-        if errcode:
-            raise WeChatAPIError(_as_int(errcode), str(payload.get("errmsg", "")))
-        return payload
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise WeChatAPIError(None, "JSONDecodeError") from None
+    if not isinstance(payload, dict):
+        raise WeChatAPIError(None, "unexpected answer")
+    return payload
+
+
+def _checked(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload, unless it carries one of WeChat's error codes."""
+    errcode = payload.get("errcode") or 0
+    if errcode:
+        raise WeChatAPIError(_as_int(errcode), str(payload.get("errmsg", "")))
+    return payload
 
 
 def _as_int(value: object) -> int:

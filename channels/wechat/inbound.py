@@ -40,6 +40,10 @@ def to_inbound(message: messages.BaseMessage) -> InboundMessage | None:
     )
 
 
+ORIGIN = "wechat"
+"""Marks the attachments whose media ids this account's API can hand back."""
+
+
 def _content(message: messages.BaseMessage) -> tuple[str, tuple[Attachment, ...]] | None:
     if isinstance(message, messages.TextMessage):
         return _text(message.content), ()
@@ -101,7 +105,8 @@ def _location(message: messages.LocationMessage) -> tuple[str, tuple[Attachment,
 
 
 def _attachment(kind: AttachmentKind, media_id: object, **meta: Any) -> Attachment:
-    return Attachment(kind, reference=_text(media_id), meta=_meta(**meta))
+    """A file WeChat holds for us under a media id (see `WeChatAdapter.fetch`)."""
+    return Attachment(kind, reference=_text(media_id), meta=_meta(origin=ORIGIN, **meta))
 
 
 def _with_mime(attachment: Attachment, mime: str | None) -> Attachment:

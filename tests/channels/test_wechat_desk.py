@@ -148,3 +148,32 @@ async def test_an_agents_photo_reaches_a_wechat_customer_as_a_link(
         assert link.startswith(f"{public}/files/")
         async with session.get(wechat.url + link.removeprefix(public)) as response:
             assert (response.status, await response.read()) == (200, b"\xff\xd8 photo \xff\xd9")
+
+
+JPEG = b"\xff\xd8\xff\xe0 a photo of the parcel \xff\xd9"
+
+
+async def test_a_wechat_customers_photo_reaches_the_topic_as_a_photo(
+    make_settings: SettingsFactory,
+) -> None:
+    async with desk(make_settings) as world:
+        world.wechat.api.media["M_PHOTO"] = ("image/jpeg", JPEG)
+        await world.customer_says("人工")
+        thread = await world.topic()
+        image = WeChatPush.message(
+            CUSTOMER, "image", next(_ids), PicUrl="http://mmbiz/1.jpg", MediaId="M_PHOTO"
+        )
+        status, _ = await world.wechat.push.post(image)
+        assert status == 200
+        await world.telegram.wait_for(lambda f: f.methods("sendPhoto"))
+        [photo] = world.telegram.methods("sendPhoto")
+        assert photo.thread_id == thread
+        assert photo.upload("photo") == ("M_PHOTO.jpg", JPEG)
+
+        # A photo WeChat no longer keeps is still named in the topic, as text.
+        gone = WeChatPush.message(CUSTOMER, "image", next(_ids), PicUrl="http://x", MediaId="OLD")
+        await world.wechat.push.post(gone)
+        await world.telegram.wait_for(
+            lambda f: any("OLD" in t for t in f.texts(AGENTS_CHAT, thread_id=thread))
+        )
+        assert len(world.telegram.methods("sendPhoto")) == 1

@@ -1,7 +1,8 @@
 """A fake WeChat on 127.0.0.1: its API server and its side of the webhook.
 
-`FakeWeChatAPI` serves `/cgi-bin/token`, `/cgi-bin/message/custom/send` and
-`/cgi-bin/user/info` the way api.weixin.qq.com does (JSON, `errcode` in a 200 answer),
+`FakeWeChatAPI` serves `/cgi-bin/token`, `/cgi-bin/message/custom/send`,
+`/cgi-bin/user/info` and `/cgi-bin/media/get` the way api.weixin.qq.com does (JSON,
+`errcode` in a 200 answer; media as the file itself),
 records every call, and can answer with WeChat's error codes or slowly. `WeChatPush` builds
 pushes as WeChat does: signed, and in safe mode encrypted with `WeChatCrypto`.
 """
@@ -61,6 +62,8 @@ class FakeWeChatAPI:
     sent: list[SentText] = field(default_factory=list)
     attempts: list[SentText] = field(default_factory=list)
     languages: dict[str, str] = field(default_factory=dict)
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    """Files customers sent, by media id: their type and bytes."""
     _issued: list[str] = field(default_factory=list)
     _valid: set[str] = field(default_factory=set)
     _failures: list[_Failure] = field(default_factory=list)
@@ -70,6 +73,7 @@ class FakeWeChatAPI:
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
         app.router.add_get("/cgi-bin/user/info", self._user_info)
+        app.router.add_get("/cgi-bin/media/get", self._media)
         return app
 
     def fail_next(self, errcode: int, *, times: int = 1, openid: str | None = None) -> None:
@@ -123,6 +127,20 @@ class FakeWeChatAPI:
         openid = request.query["openid"]
         return web.json_response(
             {"subscribe": 1, "openid": openid, "language": self.languages.get(openid, "zh_CN")}
+        )
+
+    async def _media(self, request: web.Request) -> web.Response:
+        if (denied := self._check_token(request.query.get("access_token", ""))) is not None:
+            return denied
+        found = self.media.get(request.query.get("media_id", ""))
+        if found is None:
+            # WeChat labels this JSON as text/plain.
+            body = json.dumps({"errcode": 40007, "errmsg": "invalid media_id"})
+            return web.Response(text=body, content_type="text/plain")
+        mime, data = found
+        disposition = f'attachment; filename="{request.query["media_id"]}.jpg"'
+        return web.Response(
+            body=data, content_type=mime, headers={"Content-Disposition": disposition}
         )
 
     def _check_token(self, token: str) -> web.Response | None:
