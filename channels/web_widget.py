@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 LoadHistory = Callable[[ChannelAddress], Awaitable[list[MessageView]]]
 StoreFile = Callable[[str, FileContent], Awaitable[str]]
-"""Stores an upload once per key and returns the attachment reference that names it."""
+"""Stores a message's file once per message source id; returns the attachment reference."""
 
 MAX_FRAME_BYTES = 256 * 1024
 """Largest JSON frame; a file's binary frame may be as large as the file limit."""
@@ -246,9 +246,7 @@ class WebWidgetAdapter:
         attachments: tuple[Attachment, ...] = ()
         if upload is not None:
             declared, content = upload
-            attachments = (
-                declared.attachment(await self._store_file(f"web:{source_id}", content)),
-            )
+            attachments = (declared.attachment(await self._store_file(source_id, content)),)
         inbound = InboundMessage(
             channel=ChannelKind.WEB,
             external_user_id=session.visitor_id,

@@ -16,13 +16,17 @@ REFERENCE_PREFIX = "upload:"
 UNCLAIMED_AFTER = timedelta(days=1)
 """An upload whose message never arrived (the tab closed in between) is removed after this."""
 
-_UNCLAIMED = """
+KEY_PREFIX = "web:"
+"""A stored file's key is this and the source id of the widget message it came with."""
+_UNCLAIMED = f"""
 DELETE FROM stored_file
 WHERE created_at < ? AND NOT EXISTS (
-    SELECT 1 FROM attachment a WHERE a.reference = 'upload:' || CAST(stored_file.id AS TEXT)
+    SELECT 1 FROM message m
+    WHERE m.channel = 'web' AND m.source_message_id = substr(stored_file.key, {len(KEY_PREFIX) + 1})
 )
 RETURNING id
 """
+"""Looks each message up by its unique (channel, source id) key, not by scanning files."""
 
 
 def reference(file_id: int) -> str:
@@ -37,9 +41,10 @@ def file_id_of(reference_text: str) -> int | None:
     return int(number) if number.isdigit() and len(number) <= 18 else None
 
 
-async def store_upload(key: str, content: FileContent) -> str:
-    """Store an upload once per key and return its reference; a resent upload gets the
-    reference of its first copy."""
+async def store_upload(source_message_id: str, content: FileContent) -> str:
+    """Store the file of a widget message once and return its reference; a resent upload
+    gets the reference of its first copy."""
+    key = KEY_PREFIX + source_message_id
     found = await models.StoredFile.get_or_none(key=key).only("id")
     if found is not None:
         return reference(found.id)
