@@ -120,13 +120,8 @@ async def upload_file(
     caption: str | None = None,
 ) -> Message:
     """Send the bytes of a file no Telegram id names (a widget visitor's upload)."""
-    name = content.name or "file"
-    file = BufferedInputFile(content.data, filename=name)
+    file = BufferedInputFile(content.data, filename=content.name or "file")
+    photo = content.mime_type in PHOTO_TYPES and len(content.data) <= PHOTO_BYTES
+    send = bot.send_photo if photo else bot.send_document
     mode = "HTML" if caption else None
-    if content.mime_type in PHOTO_TYPES and len(content.data) <= PHOTO_BYTES:
-        return await bot.send_photo(
-            chat_id, file, message_thread_id=thread_id, caption=caption, parse_mode=mode
-        )
-    return await bot.send_document(
-        chat_id, file, message_thread_id=thread_id, caption=caption, parse_mode=mode
-    )
+    return await send(chat_id, file, message_thread_id=thread_id, caption=caption, parse_mode=mode)
