@@ -60,16 +60,24 @@ def _longest_prefix(text: str, limit: int, measure: Measure) -> int:
 
 def merge_texts(texts: Sequence[str], limit: int) -> list[str]:
     """Join texts with blank lines into as few parts of at most `limit` characters as fit."""
-    merged: list[str] = []
-    current = ""
-    for text in texts:
-        for piece in split_text(text, limit):
-            candidate = f"{current}\n\n{piece}" if current else piece
-            if len(candidate) <= limit:
+    return [text for text, _ in merge_parts([split_text(t, limit) for t in texts], limit)]
+
+
+def merge_parts(parts_of: Sequence[Sequence[str]], limit: int) -> list[tuple[str, list[int]]]:
+    """Join the parts of several texts (each part within `limit`) with blank lines into as
+    few messages as fit, each with how many parts of every text it holds: a sender that
+    stops halfway knows which parts are out."""
+    merged: list[tuple[str, list[int]]] = []
+    current, counts = "", [0] * len(parts_of)
+    for number, parts in enumerate(parts_of):
+        for part in parts:
+            candidate = f"{current}\n\n{part}" if current else part
+            if len(candidate) <= limit or not current:
                 current = candidate
-                continue
-            merged.append(current)
-            current = piece
+            else:
+                merged.append((current, counts))
+                current, counts = part, [0] * len(parts_of)
+            counts[number] += 1
     if current:
-        merged.append(current)
+        merged.append((current, counts))
     return merged

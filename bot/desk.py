@@ -22,6 +22,7 @@ from bot.types import (
     HandoffState,
     OutboundReply,
     Role,
+    SendProgress,
     StaffEvent,
     StaffPost,
     TicketPriority,
@@ -85,9 +86,12 @@ class StaffDesk(Protocol):
     async def pace(self) -> None:
         """Wait until the desk may take one more post (its group rate limit)."""
 
-    async def post(self, posts: Sequence[StaffPost]) -> str | None:
+    async def post(
+        self, posts: Sequence[StaffPost], progress: Mapping[int, SendProgress]
+    ) -> str | None:
         """Post in the customer's topic, merged into one message when several; raise
-        `DeliveryFailed`. Returns the desk's message id."""
+        `DeliveryFailed`. `progress` holds each post's (by delivery id): parts already in
+        the topic are not posted again. Returns the desk's message id."""
 
 
 class TopicStore(Protocol):

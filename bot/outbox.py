@@ -9,6 +9,8 @@ anything due for a retry or left behind by a crashed process (its lease ran out)
 - Staff posts queue per customer topic. The desk paces them to its group limit; while it
   is throttled the queue grows, and the posts waiting then go out merged into one
   message, so a busy hour delays mirroring but never drops it.
+- A reply sent as several messages (a long text, files) records each part as it goes
+  out, so a retry, a restart or another process sends only the parts still owed.
 - A delivery that cannot succeed (blocked bot, deleted chat) is marked failed, and staff
   following the conversation are told in its topic.
 """
@@ -31,6 +33,7 @@ from bot.types import (
     Deliveries,
     DeliveryStore,
     PendingDelivery,
+    SendProgress,
     StaffPost,
 )
 
@@ -123,10 +126,14 @@ class Outbox:
             await self._unconfigured([delivery.id], str(delivery.address.channel))
             return
         attempt = delivery.attempts
+        progress = self._progress(delivery.id, delivery.parts_sent)
         while True:
             try:
                 external_id = await adapter.send(
-                    delivery.address, delivery.reply, message_id=delivery.message_id
+                    delivery.address,
+                    delivery.reply,
+                    message_id=delivery.message_id,
+                    progress=progress,
                 )
             except Exception as exc:
                 attempt += 1
@@ -164,9 +171,12 @@ class Outbox:
         assert self.desk is not None
         ids = [post.delivery_id for post in batch]
         attempt = max(post.attempts for post in batch)
+        progress = {
+            post.delivery_id: self._progress(post.delivery_id, post.parts_sent) for post in batch
+        }
         while True:
             try:
-                external_id = await self.desk.post(batch)
+                external_id = await self.desk.post(batch, progress)
             except Exception as exc:
                 attempt += 1
                 failure = _as_failure(exc, "desk", ids[0])
@@ -176,6 +186,12 @@ class Outbox:
                 for delivery_id in ids:
                     await self._store.mark_delivered(delivery_id, external_id=external_id)
                 return
+
+    def _progress(self, delivery_id: int, parts_sent: int) -> SendProgress:
+        async def record(done: int) -> None:
+            await self._store.record_parts(delivery_id, done)
+
+        return SendProgress(parts_sent, record)
 
     def _release(self, posts: Sequence[StaffPost]) -> None:
         for post in posts:

@@ -361,6 +361,8 @@ class StaffPost:
     attempts: int = 0
     translation: str | None = None
     """A customer's words in the agents' language."""
+    parts_sent: int = 0
+    """Parts of this post already in the topic (see `SendProgress`)."""
 
     @property
     def mergeable(self) -> bool:
@@ -453,6 +455,35 @@ class PendingDelivery:
     address: ChannelAddress
     reply: OutboundReply
     attempts: int
+    parts_sent: int = 0
+    """Parts of this reply already delivered by an earlier attempt, maybe of another process."""
+
+
+RecordParts = Callable[[int], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class SendProgress:
+    """How many parts of one delivery are out (a long reply's texts, its files).
+
+    A channel skips that many and reports each part it sends; the outbox stores the count,
+    so neither a retry nor another process after a crash sends a part twice. The last part
+    needs no record of its own: marking the delivery sent follows at once.
+    """
+
+    done: int
+    record: RecordParts
+
+    async def sent(self, done: int, *, last: bool) -> None:
+        self.done = done
+        if not last:
+            await self.record(done)
+
+    async def restart(self) -> None:
+        """Everything goes out again (where it went is gone, such as a deleted topic)."""
+        if self.done:
+            self.done = 0
+            await self.record(0)
 
 
 class ConversationStore(Protocol):
@@ -509,6 +540,9 @@ class DeliveryStore(Protocol):
     async def release(self, *, lease_owner: str) -> None: ...
 
     async def mark_delivered(self, delivery_id: int, *, external_id: str | None) -> None: ...
+
+    async def record_parts(self, delivery_id: int, parts_sent: int) -> None:
+        """Remember how many parts of a delivery are out, before the rest is tried."""
 
     async def schedule_retry(self, delivery_id: int, *, at: datetime, error: str) -> None: ...
 
@@ -573,9 +607,10 @@ class ChannelAdapter(Protocol):
     kind: ChannelKind
 
     async def send(
-        self, to: ChannelAddress, reply: OutboundReply, *, message_id: int
+        self, to: ChannelAddress, reply: OutboundReply, *, message_id: int, progress: SendProgress
     ) -> str | None:
-        """Deliver a reply (raise `DeliveryFailed`); returns the channel's message id if any."""
+        """Deliver a reply (raise `DeliveryFailed`) from part `progress.done` on; returns
+        the channel's message id if any."""
 
 
 @dataclass(frozen=True, slots=True)

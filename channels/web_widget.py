@@ -39,6 +39,7 @@ from bot.types import (
     InboundMessage,
     MessageView,
     OutboundReply,
+    SendProgress,
 )
 from channels.files import FileLinks
 from channels.web_uploads import BadFile, DeclaredFile, declared_file
@@ -307,9 +308,12 @@ class WebWidgetAdapter:
             raise _FrameError(exc.code, str(exc), client_id) from None
 
     async def send(
-        self, to: ChannelAddress, reply: OutboundReply, *, message_id: int
+        self, to: ChannelAddress, reply: OutboundReply, *, message_id: int, progress: SendProgress
     ) -> str | None:
-        """Push to every open tab of the visitor; a closed tab sees it in the history later."""
+        """Push to every open tab of the visitor; a closed tab sees it in the history later.
+
+        One frame carries the whole reply, so there are no parts to keep count of.
+        """
         frame = {
             "type": "message",
             "message": {

@@ -277,6 +277,11 @@ class Delivery(Model):
     target = fields.CharEnumField(DeliveryTarget, max_length=10)
     status = fields.CharEnumField(MessageStatus, max_length=10, description=STATUS_DESCRIPTION)
     attempts = fields.SmallIntField(default=0, db_default=0)
+    parts_sent = fields.SmallIntField(
+        default=0,
+        db_default=0,
+        description="Parts of a long reply or post already out, so no retry repeats them",
+    )
     next_attempt_at = fields.DatetimeField()
     lease_owner = fields.CharField(max_length=64, null=True)
     lease_until = fields.DatetimeField(null=True)

@@ -103,6 +103,11 @@ class DeliveryStore:
             ),
         )
 
+    async def record_parts(self, delivery_id: int, parts_sent: int) -> None:
+        await sql.execute(
+            "UPDATE delivery SET parts_sent = ? WHERE id = ?", parts_sent, delivery_id
+        )
+
     async def schedule_retry(self, delivery_id: int, *, at: datetime, error: str) -> None:
         delivery = await models.Delivery.get(id=delivery_id)
         await models.Delivery.filter(id=delivery_id).update(
@@ -189,4 +194,5 @@ def _pending(row: models.Delivery, attachments: tuple[Attachment, ...]) -> Pendi
             attachments=attachments,
         ),
         attempts=row.attempts,
+        parts_sent=row.parts_sent,
     )

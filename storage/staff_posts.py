@@ -28,8 +28,8 @@ from storage.views import attachment_view, buttons_from_json, message_view, tick
 HANDOFF_RECENT_MESSAGES = 10
 
 STAFF_POSTS = """
-SELECT d.id AS delivery_id, d.attempts, m.id AS message_id, m.direction, m.sender_kind,
-    m.author_name, m.text, m.private, m.event, m.buttons, m.language, m.ticket_id,
+SELECT d.id AS delivery_id, d.attempts, d.parts_sent, m.id AS message_id, m.direction,
+    m.sender_kind, m.author_name, m.text, m.private, m.event, m.buttons, m.language, m.ticket_id,
     m.status, m.translation,
     m.conversation_id, c.customer_id, u.name AS customer_name, i.display_name, i.channel
 FROM delivery d
@@ -94,6 +94,7 @@ def _post(
         recent=recent,
         attempts=int(row["attempts"]),
         translation=row["translation"],
+        parts_sent=int(row["parts_sent"]),
     )
 
 

@@ -12,7 +12,6 @@ import asyncio
 import hmac
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from bot.types import (
     FileContent,
     InboundMessage,
     OutboundReply,
+    SendProgress,
 )
 from channels.telegram import convert
 from channels.telegram.desk import TelegramDesk
@@ -54,7 +54,6 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 POLL_TIMEOUT_SECONDS = 25
 POLL_BACKOFF_MAX = 60.0
 FILES_NOTE_LIMIT = 10
-TRACKED_REPLIES = 10_000
 TOAST_LIMIT = 200
 """Telegram shows at most 200 characters in a button's answer."""
 
@@ -112,8 +111,6 @@ class TelegramChannel:
         self._handle_staff = handle_staff
         self._claim_once = claim_once
         self.pacer = Pacer(settings.limits)
-        self._progress: OrderedDict[int, int] = OrderedDict()
-        """Parts of a long reply already sent, by message: a retry continues after them."""
         self.desk: TelegramDesk | None = None
         if settings.agent_chat_id is not None:
             self.desk = TelegramDesk(
@@ -317,27 +314,21 @@ class TelegramChannel:
     # Outgoing ----------------------------------------------------------------------------
 
     async def send(
-        self, to: ChannelAddress, reply: OutboundReply, *, message_id: int
+        self, to: ChannelAddress, reply: OutboundReply, *, message_id: int, progress: SendProgress
     ) -> str | None:
-        """Deliver a reply to a customer; parts already sent are not sent again on retry."""
+        """Deliver a reply; parts already sent (by any attempt) are not sent again."""
         chat = int(to.chat_id)
         steps = self._steps(reply)
-        done = self._progress.get(message_id, 0)
         sent_id: str | None = None
         try:
-            for index, step in enumerate(steps):
-                if index < done:
-                    continue
+            for index in range(progress.done, len(steps)):
                 async with self.pacer.customer_send(to.chat_id):
-                    sent_id = await step(chat)
-                self._progress[message_id] = index + 1
-                if len(self._progress) > TRACKED_REPLIES:
-                    self._progress.popitem(last=False)
+                    sent_id = await steps[index](chat)
+                await progress.sent(index + 1, last=index + 1 == len(steps))
         except TelegramAPIError as exc:
             if isinstance(exc, TelegramRetryAfter):
                 self.pacer.pause(float(exc.retry_after))
             raise delivery_failure(exc) from exc
-        self._progress.pop(message_id, None)
         return sent_id
 
     def _steps(self, reply: OutboundReply) -> list[Callable[[int], Awaitable[str]]]:

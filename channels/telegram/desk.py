@@ -7,18 +7,19 @@ and renamed when the customer comes back with a new ticket, and closed with the 
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardMarkup, Message
 
-from bot.chunks import merge_texts
+from bot.chunks import merge_parts, split_text
 from bot.desk import TopicStore, topic_name
 from bot.errors import ChannelError, DeliveryFailed
-from bot.types import Attachment, FileSource, StaffEvent, StaffPost
+from bot.types import Attachment, FileSource, SendProgress, StaffEvent, StaffPost
 from channels.telegram.errors import CHANNEL, delivery_failure, topic_gone
 from channels.telegram.media import send_attachment, sendable, upload_file
 from channels.telegram.pacing import Pacer
@@ -55,48 +56,103 @@ class TelegramDesk:
     async def pace(self) -> None:
         await self._pacer.group_ready()
 
-    async def post(self, posts: Sequence[StaffPost]) -> str | None:
+    async def post(
+        self, posts: Sequence[StaffPost], progress: Mapping[int, SendProgress]
+    ) -> str | None:
         try:
-            return await self._post(posts)
+            return await self._post(posts, progress)
         except TelegramAPIError as exc:
             if not topic_gone(exc):
                 raise self._failure(exc) from exc
             log.warning("topic of customer %d is gone; opening a new one", posts[0].customer_id)
             await self._topics.release(posts[0].customer_id)
+            for count in progress.values():  # what went out went into the deleted topic
+                await count.restart()
             try:
-                return await self._post(posts)
+                return await self._post(posts, progress)
             except TelegramAPIError as again:
                 raise self._failure(again) from again
 
-    async def _post(self, posts: Sequence[StaffPost]) -> str | None:
+    async def _post(
+        self, posts: Sequence[StaffPost], progress: Mapping[int, SendProgress]
+    ) -> str | None:
         first, last = posts[0], posts[-1]
         thread = await self._thread_for(first)
-        sent: Message | None = None
-        media = [a for post in posts for a in post.attachments if self._can_show(a)]
-        if first.event is StaffEvent.HANDOFF:  # show the files the customer sent before
-            shared = [a for m in first.recent for a in m.attachments if self._can_show(a)]
-            media.extend(shared[-HANDOFF_MEDIA:])
-        texts = [post_text(post) for post in posts]
-        if len(posts) == 1 and len(media) == 1 and len(texts[0]) <= CAPTION_LIMIT:
-            sent = await self._send_file(thread, media[0], caption=texts[0])
-            media = []
-        if sent is None:
-            chunks = merge_texts(texts, MESSAGE_LIMIT)
-            for index, chunk in enumerate(chunks):
-                markup = keyboard(last.buttons) if index == len(chunks) - 1 else None
-                async with self._pacer.group_send():
-                    sent = await self._bot.send_message(
-                        self._chat_id,
-                        chunk,
-                        message_thread_id=thread,
-                        parse_mode="HTML",
-                        reply_markup=markup,
-                    )
-        for attachment in media:
-            sent = await self._send_file(thread, attachment) or sent
+        if len(posts) == 1:
+            sent = await self._post_one(thread, first, progress[first.delivery_id])
+        else:
+            sent = await self._post_merged(thread, posts, progress)
         if last.event is StaffEvent.CLOSED and last.ticket and not last.ticket.status.is_active:
             await self._close_topic(last.customer_id, thread)
         return str(sent.message_id) if sent is not None else None
+
+    async def _post_one(
+        self, thread: int, post: StaffPost, progress: SendProgress
+    ) -> Message | None:
+        """One post: its text in parts, then its files; a short text with a single file
+        is that file's caption."""
+        media = [a for a in post.attachments if self._can_show(a)]
+        if post.event is StaffEvent.HANDOFF:  # show the files the customer sent before
+            shared = [a for m in post.recent for a in m.attachments if self._can_show(a)]
+            media.extend(shared[-HANDOFF_MEDIA:])
+        text = post_text(post)
+        steps: list[Callable[[], Awaitable[Message | None]]]
+        if len(media) == 1 and len(text) <= CAPTION_LIMIT:
+            markup = keyboard(post.buttons)
+            steps = [lambda: self._send_captioned(thread, media[0], text, markup)]
+        else:
+            parts = split_text(text, MESSAGE_LIMIT)
+            markup = keyboard(post.buttons)
+            steps = [
+                functools.partial(
+                    self._send_text, thread, part, markup if n == len(parts) - 1 else None
+                )
+                for n, part in enumerate(parts)
+            ]
+            steps.extend(functools.partial(self._send_file, thread, a) for a in media)
+        sent: Message | None = None
+        for index in range(progress.done, len(steps)):
+            sent = await steps[index]() or sent
+            await progress.sent(index + 1, last=index + 1 == len(steps))
+        return sent
+
+    async def _post_merged(
+        self, thread: int, posts: Sequence[StaffPost], progress: Mapping[int, SendProgress]
+    ) -> Message | None:
+        """Plain text posts joined into as few messages as fit; each post's count of parts
+        moves on with every message, so a retry starts at the first part not yet out."""
+        parts_of = [
+            split_text(post_text(post), MESSAGE_LIMIT)[progress[post.delivery_id].done :]
+            for post in posts
+        ]
+        messages = merge_parts(parts_of, MESSAGE_LIMIT)
+        sent: Message | None = None
+        for index, (text, counts) in enumerate(messages):
+            sent = await self._send_text(thread, text, None)
+            for post, count in zip(posts, counts, strict=True):
+                if count:
+                    done = progress[post.delivery_id]
+                    await done.sent(done.done + count, last=index == len(messages) - 1)
+        return sent
+
+    async def _send_text(
+        self, thread: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> Message:
+        async with self._pacer.group_send():
+            return await self._bot.send_message(
+                self._chat_id,
+                text,
+                message_thread_id=thread,
+                parse_mode="HTML",
+                reply_markup=markup,
+            )
+
+    async def _send_captioned(
+        self, thread: int, attachment: Attachment, text: str, markup: InlineKeyboardMarkup | None
+    ) -> Message:
+        """The file with the text as caption; the text alone if the file cannot be had."""
+        sent = await self._send_file(thread, attachment, caption=text)
+        return sent if sent is not None else await self._send_text(thread, text, markup)
 
     def _can_show(self, attachment: Attachment) -> bool:
         """A Telegram file (resent by id), or one whose bytes another channel hands out."""

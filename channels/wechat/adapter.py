@@ -31,6 +31,7 @@ from bot.types import (
     InboundKind,
     InboundMessage,
     OutboundReply,
+    SendProgress,
     StaffEvent,
 )
 from channels.wechat.api import TOKEN_ERRORS, WeChatAPI, WeChatAPIError, delivery_failure
@@ -50,7 +51,6 @@ LinkFile = Callable[[int, int, Attachment], str | None]
 
 PATH = "/wechat"
 LANGUAGE_LOOKUP_SECONDS = 1.5
-TRACKED_PARTS = 10_000
 RECENT_EVENTS = 10_000
 _SUBSCRIBE = (events.SubscribeEvent, events.SubscribeScanEvent)
 
@@ -82,7 +82,6 @@ class WeChatAdapter:
         )
         self._passive = PassiveReplies()
         self._recent_events: OrderedDict[str, None] = OrderedDict()
-        self._parts_sent: OrderedDict[int, int] = OrderedDict()
         self.link_file: LinkFile | None = None
         """Absolute links to agents' files (set when the server has a public URL)."""
 
@@ -170,25 +169,23 @@ class WeChatAdapter:
         return _success()
 
     async def send(
-        self, to: ChannelAddress, reply: OutboundReply, *, message_id: int
+        self, to: ChannelAddress, reply: OutboundReply, *, message_id: int, progress: SendProgress
     ) -> str | None:
         """Deliver in parts of WeChat's size: passively while a push waits, else by API.
 
-        Parts already delivered are remembered, so a retry after a failed later part does
-        not repeat them.
+        Parts already delivered (by any attempt) are not sent again.
         """
         parts = split_text(compose(reply, self._file_links(reply, message_id)))
         if parts == [""]:
             raise DeliveryFailed(self.kind, "nothing WeChat can show (empty text)", permanent=True)
         route: str | None = None
-        for index in range(self._parts_sent.get(message_id, 0), len(parts)):
+        for index in range(progress.done, len(parts)):
             if await self._passive.hand_over(to.chat_id, message_id, parts[index]):
                 route = route or "passive"
             else:
                 await self._send_by_api(to.chat_id, parts[index])
                 route = route or "api"
-            self._note_progress(message_id, index + 1)
-        self._parts_sent.pop(message_id, None)
+            await progress.sent(index + 1, last=index + 1 == len(parts))
         return route
 
     # Files (implements `bot.types.FileSource`) -------------------------------------------
@@ -270,11 +267,6 @@ class WeChatAdapter:
             return []
         found = (link(message_id, index, a) for index, a in enumerate(reply.attachments))
         return [url for url in found if url]
-
-    def _note_progress(self, message_id: int, parts_sent: int) -> None:
-        self._parts_sent[message_id] = parts_sent
-        if len(self._parts_sent) > TRACKED_PARTS:
-            self._parts_sent.popitem(last=False)
 
     async def _release_waiting(self, app: web.Application) -> None:
         self._passive.close_all()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chunks import merge_texts, split_text
+from bot.chunks import merge_parts, merge_texts, split_text
 
 
 def test_a_short_text_stays_whole() -> None:
@@ -39,3 +39,13 @@ def test_byte_limits_for_chinese() -> None:
 def test_merging_keeps_texts_apart_and_within_the_limit() -> None:
     merged = merge_texts(["a" * 30, "b" * 30, "c" * 30], 70)
     assert merged == ["a" * 30 + "\n\n" + "b" * 30, "c" * 30]
+
+
+def test_merged_messages_count_the_parts_of_each_text_they_hold() -> None:
+    """A sender that stops after any message knows how far every text got."""
+    merged = merge_parts([["a" * 30, "b" * 30], [], ["c" * 50], ["d" * 10]], 70)
+    assert merged == [
+        ("a" * 30 + "\n\n" + "b" * 30, [2, 0, 0, 0]),
+        ("c" * 50 + "\n\n" + "d" * 10, [0, 0, 1, 1]),
+    ]
+    assert merge_parts([[], []], 70) == []

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import aiohttp
 import pytest
 
+from bot.config import Settings
 from bot.texts import Text, render
 from bot.types import MessageStatus, TicketStatus
 from storage import models
 from storage.tickets import list_tickets
 from tests.conftest import (
     WEBHOOK_SECRET,
+    LiveServer,
     SettingsFactory,
     TelegramWorld,
     _serve,
@@ -21,6 +25,7 @@ from tests.conftest import (
 )
 from tests.fakes.telegram_api import FakeTelegram, running
 from tests.telegram_updates import AGENTS_CHAT, agent_message, button_press, private_message
+from tests.waiting import eventually
 from tests.widget_client import WidgetClient
 
 CUSTOMER = 601
@@ -78,41 +83,68 @@ async def test_ai_on_lets_the_bot_answer_again_while_the_ticket_stays_open(
     assert ticket.status is TicketStatus.OPEN  # still there for the agents
 
 
-async def test_a_restart_keeps_the_topic_and_sends_what_was_owed(
-    make_settings: SettingsFactory, tmp_path: Path
-) -> None:
-    """The Bot API is down when the agent answers; after a restart the reply goes out once."""
+@dataclass
+class Restartable:
+    """A fake Bot API and settings that outlive the server: start it, stop it, start again."""
+
+    fake: FakeTelegram
+    settings: Settings
+    session: aiohttp.ClientSession
+
+    def serve(self) -> contextlib.AbstractAsyncContextManager[LiveServer]:
+        return _serve(self.settings)
+
+    async def post(self, server: LiveServer, update: dict[str, object]) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        async with self.session.post(
+            f"{server.url}/telegram/webhook", json=update, headers=headers
+        ) as response:
+            assert response.status == 200
+
+    async def handed_off(self, server: LiveServer) -> int:
+        """The customer asks for a person; their topic's thread id once it is open."""
+        await self.post(server, private_message(CUSTOMER, "I need a human"))
+        await self.fake.wait_for(lambda f: f.methods("createForumTopic"))
+        thread = next(iter(self.fake.topics))
+        await self.fake.wait_for(lambda f: f.texts(CUSTOMER) and f.texts(AGENTS_CHAT))
+        return int(thread)
+
+    def go_down(self, method: str, *, chat_id: int, text_contains: str | None = None) -> None:
+        """The Bot API answers 502 to these calls until `fake.failures` is cleared."""
+        self.fake.fail(
+            method,
+            status=502,
+            description="Bad Gateway",
+            retry_after=None,
+            chat_id=chat_id,
+            times=100,
+            text_contains=text_contains,
+        )
+
+
+@contextlib.asynccontextmanager
+async def restartable(make_settings: SettingsFactory) -> AsyncIterator[Restartable]:
     fake = FakeTelegram()
     async with running(fake) as (_, api_url), aiohttp.ClientSession() as session:
-        settings = make_settings(**telegram_overrides(api_url))
-        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        yield Restartable(fake, make_settings(**telegram_overrides(api_url)), session)
 
-        async def post(server_url: str, update: dict[str, object]) -> None:
-            async with session.post(
-                f"{server_url}/telegram/webhook", json=update, headers=headers
-            ) as response:
-                assert response.status == 200
 
-        async with _serve(settings) as first:
-            await post(first.url, private_message(CUSTOMER, "I need a human"))
-            await fake.wait_for(lambda f: f.methods("createForumTopic"))
-            thread = next(iter(fake.topics))
-            await fake.wait_for(lambda f: f.texts(CUSTOMER))
-            fake.fail(
-                "sendMessage",
-                status=502,
-                description="Bad Gateway",
-                retry_after=None,
-                chat_id=CUSTOMER,
-                times=100,
-            )
-            await post(first.url, agent_message("Your refund is on its way.", thread_id=thread))
+async def test_a_restart_keeps_the_topic_and_sends_what_was_owed(
+    make_settings: SettingsFactory,
+) -> None:
+    """The Bot API is down when the agent answers; after a restart the reply goes out once."""
+    async with restartable(make_settings) as world:
+        fake = world.fake
+        async with world.serve() as first:
+            thread = await world.handed_off(first)
+            world.go_down("sendMessage", chat_id=CUSTOMER)
+            await world.post(first, agent_message("Your refund is on its way.", thread_id=thread))
             await fake.wait_for(lambda f: any("refund" in c.text for c in f.sent(CUSTOMER)))
         fake.failures.clear()
 
-        async with _serve(settings) as second:
+        async with world.serve() as second:
             await fake.wait_for(lambda f: any("refund" in t for t in f.texts(CUSTOMER)), within=15)
-            await post(second.url, private_message(CUSTOMER, "Thanks! One more thing"))
+            await world.post(second, private_message(CUSTOMER, "Thanks! One more thing"))
             await fake.wait_for(
                 lambda f: any("One more thing" in t for t in f.texts(AGENTS_CHAT, thread_id=thread))
             )
@@ -127,6 +159,63 @@ async def test_a_restart_keeps_the_topic_and_sends_what_was_owed(
         assert [t for t in fake.texts(CUSTOMER) if "refund" in t] == [
             "Li\nYour refund is on its way."
         ]
+
+
+async def test_a_long_reply_cut_off_by_a_restart_sends_each_part_once(
+    make_settings: SettingsFactory,
+) -> None:
+    """Part one of an agent's long reply went out, part two kept failing: the restarted
+    server sends part two only."""
+    reply = "PART-ONE " + "alpha " * 600 + "\n\nPART-TWO " + "omega " * 200
+    async with restartable(make_settings) as world:
+        fake = world.fake
+        async with world.serve() as first:
+            thread = await world.handed_off(first)
+            world.go_down("sendMessage", chat_id=CUSTOMER, text_contains="PART-TWO")
+            await world.post(first, agent_message(reply, thread_id=thread))
+            await fake.wait_for(lambda f: any("PART-TWO" in c.text for c in f.sent(CUSTOMER)))
+        fake.failures.clear()
+
+        async with world.serve():
+            await fake.wait_for(
+                lambda f: any("PART-TWO" in t for t in f.texts(CUSTOMER)), within=15
+            )
+
+            async def marked_sent() -> bool:
+                sent = await models.Message.get(text=reply)
+                return sent.status is MessageStatus.SENT
+
+            await eventually(marked_sent)
+        assert len([t for t in fake.texts(CUSTOMER) if "PART-ONE" in t]) == 1
+        assert len([t for t in fake.texts(CUSTOMER) if "PART-TWO" in t]) == 1
+        assert len([c for c in fake.sent(CUSTOMER) if "PART-TWO" in c.text]) >= 2
+
+
+async def test_a_topic_post_cut_off_by_a_restart_shows_its_text_once(
+    make_settings: SettingsFactory,
+) -> None:
+    """A customer's photo with a long caption is posted as text, then the photo; the photo
+    failed until a restart, and the text is not posted again."""
+    photo = [{"file_id": "receipt-id", "file_unique_id": "r", "width": 800, "height": 600}]
+    caption = "CAPTION-MARK " + "the receipt shows a double charge " * 40
+    async with restartable(make_settings) as world:
+        fake = world.fake
+        async with world.serve() as first:
+            thread = await world.handed_off(first)
+            world.go_down("sendPhoto", chat_id=AGENTS_CHAT)
+            await world.post(first, private_message(CUSTOMER, None, photo=photo, caption=caption))
+            await fake.wait_for(lambda f: f.methods("sendPhoto"))
+        fake.failures.clear()
+
+        async with world.serve():
+            await fake.wait_for(
+                lambda f: any(c.status == 200 for c in f.methods("sendPhoto")), within=15
+            )
+        shown = [t for t in fake.texts(AGENTS_CHAT, thread_id=thread) if "CAPTION-MARK" in t]
+        assert len(shown) == 1
+        assert len(fake.methods("sendPhoto")) >= 2
+        [delivered] = [c for c in fake.methods("sendPhoto") if c.status == 200]
+        assert delivered.params["photo"] == "receipt-id"
 
 
 async def test_polling_mode_reads_updates_and_confirms_them(make_settings: SettingsFactory) -> None:

@@ -112,6 +112,38 @@ async def test_a_long_reply_is_split_first_part_passive_rest_through_the_api(
     assert "".join(parts).replace("\n", "") == ("Li: " + "".join(paragraphs)).replace("\n", "")
 
 
+async def test_a_retried_long_reply_sends_only_the_parts_still_owed(
+    wechat: WeChatWorld,
+) -> None:
+    """WeChat is busy at part two: the retry starts there, and the count of parts out is
+    stored, so even another process would not send part one again."""
+    conversation_id = await handed_off(wechat, "oParts", 1)
+    wechat.api.fail_next(-1, openid="oParts", after=1)
+    paragraphs = [f"第{n}段：" + "请按照以下步骤操作。" * 60 for n in range(1, 4)]
+    await wechat.runtime.manager.send_as_agent(
+        conversation_id, "\n\n".join(paragraphs), agent_name="Li"
+    )
+
+    async def parts_out() -> int:
+        [delivery] = await agent_deliveries()
+        return int(delivery.parts_sent)
+
+    async def part_one_recorded() -> bool:
+        return await parts_out() >= 1
+
+    await eventually(part_one_recorded)
+
+    async def delivered() -> bool:
+        [delivery] = await agent_deliveries()
+        return delivery.status is MessageStatus.SENT
+
+    await eventually(delivered, within=20)
+    texts = wechat.api.texts_to("oParts")
+    assert [t.count("段：") for t in texts] == [1, 1, 1]
+    assert [a.content for a in wechat.api.attempts].count(texts[1]) == 2  # one refusal
+    assert "".join(texts).replace("\n", "") == ("Li: " + "".join(paragraphs)).replace("\n", "")
+
+
 @pytest.mark.parametrize(
     ("errcode", "reason"), [(45015, "48-hour"), (45047, "quota"), (43004, "no longer follows")]
 )

@@ -91,6 +91,8 @@ class Failure:
     retry_after: int | None = None
     chat_id: int | None = None
     times: int = 1
+    text_contains: str | None = None
+    """Fail only calls whose text or caption holds this marker (one part of a long reply)."""
 
 
 @dataclass
@@ -132,8 +134,11 @@ class FakeTelegram:
         retry_after: int | None = 1,
         chat_id: int | None = None,
         times: int = 1,
+        text_contains: str | None = None,
     ) -> None:
-        self.failures.append(Failure(method, status, description, retry_after, chat_id, times))
+        self.failures.append(
+            Failure(method, status, description, retry_after, chat_id, times, text_contains)
+        )
 
     def block(self, chat_id: int) -> None:
         """The customer blocked the bot: every send to them is refused for good."""
@@ -240,6 +245,10 @@ class FakeTelegram:
             if failure.method == "*" and method not in SEND_METHODS:
                 continue
             if failure.chat_id is not None and str(failure.chat_id) != str(params.get("chat_id")):
+                continue
+            if failure.text_contains is not None and failure.text_contains not in str(
+                params.get("text") or params.get("caption") or ""
+            ):
                 continue
             failure.times -= 1
             if failure.times <= 0:

@@ -50,6 +50,8 @@ class _Failure:
     errcode: int
     openid: str | None
     times: int
+    after: int = 0
+    """Sends to let through first (the earlier parts of a long reply)."""
 
 
 @dataclass
@@ -76,9 +78,12 @@ class FakeWeChatAPI:
         app.router.add_get("/cgi-bin/media/get", self._media)
         return app
 
-    def fail_next(self, errcode: int, *, times: int = 1, openid: str | None = None) -> None:
-        """Answer the next `times` sends (to `openid`, or anyone) with `errcode`."""
-        self._failures.append(_Failure(errcode, openid, times))
+    def fail_next(
+        self, errcode: int, *, times: int = 1, openid: str | None = None, after: int = 0
+    ) -> None:
+        """Answer the next `times` sends (to `openid`, or anyone) with `errcode`, once
+        `after` sends have gone through."""
+        self._failures.append(_Failure(errcode, openid, times, after))
 
     def expire_tokens(self) -> None:
         """Every token issued so far now answers 42001 (access_token expired)."""
@@ -111,6 +116,9 @@ class FakeWeChatAPI:
             return denied
         for failure in self._failures:
             if failure.times > 0 and failure.openid in (None, openid):
+                if failure.after > 0:
+                    failure.after -= 1
+                    continue
                 failure.times -= 1
                 if failure.errcode in (40001, 42001):
                     self._valid.discard(token)
