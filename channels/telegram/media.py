@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiogram import Bot
@@ -23,6 +24,8 @@ _KIND_TYPES = {
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 PHOTO_BYTES = 10 * 2**20
 """Telegram takes photos up to 10 MB (in these formats); other files go as documents."""
+VIDEO_TYPES = ("video/mp4",)
+"""Telegram plays MP4 in the chat; other videos go as documents."""
 
 
 def sendable(attachment: Attachment) -> bool:
@@ -119,9 +122,13 @@ async def upload_file(
     thread_id: int | None = None,
     caption: str | None = None,
 ) -> Message:
-    """Send the bytes of a file no Telegram id names (a widget visitor's upload)."""
+    """Send the bytes of a file no Telegram id names (a widget visitor's upload, a WeChat
+    customer's photo or video)."""
     file = BufferedInputFile(content.data, filename=content.name or "file")
-    photo = content.mime_type in PHOTO_TYPES and len(content.data) <= PHOTO_BYTES
-    send = bot.send_photo if photo else bot.send_document
+    send: Callable[..., Awaitable[Message]] = bot.send_document
+    if content.mime_type in PHOTO_TYPES and len(content.data) <= PHOTO_BYTES:
+        send = bot.send_photo
+    elif content.mime_type in VIDEO_TYPES:
+        send = bot.send_video
     mode = "HTML" if caption else None
     return await send(chat_id, file, message_thread_id=thread_id, caption=caption, parse_mode=mode)

@@ -191,8 +191,8 @@ class WeChatAdapter:
     # Files (implements `bot.types.FileSource`) -------------------------------------------
 
     def can_fetch(self, attachment: Attachment) -> bool:
-        """Photos and voice notes customers sent; WeChat answers a video with a link instead."""
-        kinds = (AttachmentKind.IMAGE, AttachmentKind.AUDIO)
+        """Photos, voice notes and videos customers sent."""
+        kinds = (AttachmentKind.IMAGE, AttachmentKind.AUDIO, AttachmentKind.VIDEO)
         origin = attachment.meta.get("origin") == WECHAT_ORIGIN
         return origin and attachment.kind in kinds and bool(attachment.reference)
 

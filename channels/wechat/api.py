@@ -1,4 +1,5 @@
-"""The three WeChat API calls Helpline makes: access token, customer-service text, user language.
+"""The WeChat API calls Helpline makes: access token, customer-service text, user language
+and customers' media.
 
 A small aiohttp client instead of wechatpy's `WeChatClient`: that client is blocking
 (requests), so every call would need a worker thread (the default pool has only a few on
@@ -46,6 +47,9 @@ _CONFIGURATION: dict[int, str] = {
 _JSON_TYPES = ("application/json", "text/plain")
 """What WeChat labels its JSON answers with (errors from media/get among them)."""
 MAX_ERRMSG_CHARS = 120
+VIDEO_BYTES = 50 * 2**20
+"""The most a bot may upload to Telegram: a longer video stays named in the topic's text."""
+VIDEO_TIMEOUT = aiohttp.ClientTimeout(total=120)
 
 
 class WeChatAPIError(Exception):
@@ -126,10 +130,30 @@ class WeChatAPI:
         """A photo, voice note or video a customer sent (WeChat keeps them three days)."""
         params = {"access_token": token, "media_id": media_id}
         answer = await self._request("GET", "/cgi-bin/media/get", params)
-        if answer.mime_type in _JSON_TYPES:  # an error, told as JSON instead of the file
-            _checked(_json(answer.data))
+        if answer.mime_type in _JSON_TYPES:  # an error, or a video's link, told as JSON
+            link = _checked(_json(answer.data)).get("video_url")
+            if isinstance(link, str) and link.startswith(("http://", "https://")):
+                return await self._download_video(link, media_id)
             raise WeChatAPIError(None, "media answer without the file")
         return answer
+
+    async def _download_video(self, link: str, media_id: str) -> FileContent:
+        """WeChat hands out a customer's video as a link to its file server."""
+        if self._session is None:
+            raise WeChatAPIError(None, "client closed")
+        try:
+            async with self._session.get(link, timeout=VIDEO_TIMEOUT) as response:
+                if response.status != 200:
+                    raise WeChatAPIError(None, f"video: HTTP {response.status}")
+                data = await _read_at_most(response, VIDEO_BYTES)
+                mime = response.content_type
+        except aiohttp.ClientError as exc:
+            raise WeChatAPIError(None, f"video: {type(exc).__name__}") from None
+        except TimeoutError:
+            raise WeChatAPIError(None, "video: timed out") from None
+        if not mime.startswith("video/"):
+            mime = "video/mp4"  # what WeChat records; its file server may label it otherwise
+        return FileContent(data, mime, f"{media_id}.mp4")
 
     async def _call(
         self, method: str, path: str, params: dict[str, str], body: dict[str, Any] | None = None
@@ -162,6 +186,17 @@ class WeChatAPI:
             raise WeChatAPIError(None, type(exc).__name__) from None
         except TimeoutError:
             raise WeChatAPIError(None, "timed out") from None
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    if (response.content_length or 0) > limit:
+        raise WeChatAPIError(None, f"video larger than {limit // 2**20} MB")
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(2**16):
+        data += chunk
+        if len(data) > limit:
+            raise WeChatAPIError(None, f"video larger than {limit // 2**20} MB")
+    return bytes(data)
 
 
 def _json(body: bytes) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from bot.types import Direction, MessageStatus, StaffEvent
+from channels.wechat.api import VIDEO_BYTES
 from storage import models
 from tests.ai_world import provider_settings
 from tests.conftest import WEBHOOK_SECRET, SettingsFactory, telegram_overrides
@@ -41,9 +42,20 @@ class Desk:
     async def customer_says(self, text: str) -> tuple[int, str]:
         return await self.wechat.push.post(WeChatPush.text(CUSTOMER, text, next(_ids)))
 
+    async def customer_sends(self, msg_type: str, **fields: object) -> None:
+        """A media message (image, video, ...) from the customer, accepted by Helpline."""
+        push = WeChatPush.message(CUSTOMER, msg_type, next(_ids), **fields)
+        status, _ = await self.wechat.push.post(push)
+        assert status == 200
+
     async def topic(self) -> int:
         await self.telegram.wait_for(lambda f: f.methods("createForumTopic"))
         return int(next(iter(self.telegram.topics)))
+
+    async def named_in_topic(self, thread: int, name: str) -> None:
+        await self.telegram.wait_for(
+            lambda f: any(name in t for t in f.texts(AGENTS_CHAT, thread_id=thread))
+        )
 
 
 @asynccontextmanager
@@ -160,20 +172,38 @@ async def test_a_wechat_customers_photo_reaches_the_topic_as_a_photo(
         world.wechat.api.media["M_PHOTO"] = ("image/jpeg", JPEG)
         await world.customer_says("人工")
         thread = await world.topic()
-        image = WeChatPush.message(
-            CUSTOMER, "image", next(_ids), PicUrl="http://mmbiz/1.jpg", MediaId="M_PHOTO"
-        )
-        status, _ = await world.wechat.push.post(image)
-        assert status == 200
+        await world.customer_sends("image", PicUrl="http://mmbiz/1.jpg", MediaId="M_PHOTO")
         await world.telegram.wait_for(lambda f: f.methods("sendPhoto"))
         [photo] = world.telegram.methods("sendPhoto")
         assert photo.thread_id == thread
         assert photo.upload("photo") == ("M_PHOTO.jpg", JPEG)
 
         # A photo WeChat no longer keeps is still named in the topic, as text.
-        gone = WeChatPush.message(CUSTOMER, "image", next(_ids), PicUrl="http://x", MediaId="OLD")
-        await world.wechat.push.post(gone)
-        await world.telegram.wait_for(
-            lambda f: any("OLD" in t for t in f.texts(AGENTS_CHAT, thread_id=thread))
-        )
+        await world.customer_sends("image", PicUrl="http://x", MediaId="OLD")
+        await world.named_in_topic(thread, "OLD")
         assert len(world.telegram.methods("sendPhoto")) == 1
+
+
+async def test_a_wechat_customers_video_is_fetched_by_its_link_and_posted_as_a_video(
+    make_settings: SettingsFactory,
+) -> None:
+    video = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40
+    async with desk(make_settings) as world:
+        world.wechat.api.videos["M_VIDEO"] = video
+        await world.customer_says("人工")
+        thread = await world.topic()
+        await world.customer_sends("video", MediaId="M_VIDEO", ThumbMediaId="M_THUMB")
+        await world.telegram.wait_for(lambda f: f.methods("sendVideo"))
+        [posted] = world.telegram.methods("sendVideo")
+        assert posted.thread_id == thread
+        assert posted.upload("video") == ("M_VIDEO.mp4", video)
+
+        # A video whose link has expired is named in the topic, as text.
+        world.wechat.api.videos["M_GONE"] = None
+        await world.customer_sends("video", MediaId="M_GONE")
+        await world.named_in_topic(thread, "M_GONE")
+        # One longer than a bot may upload is named too, and not fetched whole.
+        world.wechat.api.videos["M_LONG"] = bytes(VIDEO_BYTES + 1)
+        await world.customer_sends("video", MediaId="M_LONG")
+        await world.named_in_topic(thread, "M_LONG")
+        assert len(world.telegram.methods("sendVideo")) == 1

@@ -2,7 +2,7 @@
 
 `FakeWeChatAPI` serves `/cgi-bin/token`, `/cgi-bin/message/custom/send`,
 `/cgi-bin/user/info` and `/cgi-bin/media/get` the way api.weixin.qq.com does (JSON,
-`errcode` in a 200 answer; media as the file itself),
+`errcode` in a 200 answer; media as the file itself, a video as a link to it),
 records every call, and can answer with WeChat's error codes or slowly. `WeChatPush` builds
 pushes as WeChat does: signed, and in safe mode encrypted with `WeChatCrypto`.
 """
@@ -66,6 +66,9 @@ class FakeWeChatAPI:
     languages: dict[str, str] = field(default_factory=dict)
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     """Files customers sent, by media id: their type and bytes."""
+    videos: dict[str, bytes | None] = field(default_factory=dict)
+    """Customers' videos by media id: media/get answers with a link, served at /video/
+    (None: the link no longer works)."""
     _issued: list[str] = field(default_factory=list)
     _valid: set[str] = field(default_factory=set)
     _failures: list[_Failure] = field(default_factory=list)
@@ -76,6 +79,7 @@ class FakeWeChatAPI:
         app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
         app.router.add_get("/cgi-bin/user/info", self._user_info)
         app.router.add_get("/cgi-bin/media/get", self._media)
+        app.router.add_get("/video/{media_id}.mp4", self._video)
         return app
 
     def fail_next(
@@ -140,7 +144,11 @@ class FakeWeChatAPI:
     async def _media(self, request: web.Request) -> web.Response:
         if (denied := self._check_token(request.query.get("access_token", ""))) is not None:
             return denied
-        found = self.media.get(request.query.get("media_id", ""))
+        media_id = request.query.get("media_id", "")
+        if media_id in self.videos:  # WeChat answers a video with a link to its file
+            link = f"{request.url.origin()}/video/{media_id}.mp4"
+            return web.Response(text=json.dumps({"video_url": link}), content_type="text/plain")
+        found = self.media.get(media_id)
         if found is None:
             # WeChat labels this JSON as text/plain.
             body = json.dumps({"errcode": 40007, "errmsg": "invalid media_id"})
@@ -150,6 +158,12 @@ class FakeWeChatAPI:
         return web.Response(
             body=data, content_type=mime, headers={"Content-Disposition": disposition}
         )
+
+    async def _video(self, request: web.Request) -> web.Response:
+        data = self.videos.get(request.match_info["media_id"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="video/mp4")
 
     def _check_token(self, token: str) -> web.Response | None:
         if token in self._valid:
