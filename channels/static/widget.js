@@ -271,6 +271,9 @@
 
   const TOKEN_KEY = "helpline.token";
   const PENDING_KEY = "helpline.pending";
+  const FILES_DB = "helpline-widget";
+  const FILES_STORE = "pending-files";
+  const FILES_KEPT_MS = 24 * 3600 * 1000; // a tab closed before the ack leaves its file
   const PING_MS = 20000;
   const BACKOFF_FIRST_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
@@ -339,6 +342,67 @@
   }
   const local = storage("localStorage");
   const session = storage("sessionStorage");
+
+  /**
+   * Files of unacknowledged messages, kept in IndexedDB (sessionStorage holds text only)
+   * so that a reload sends them again. Where IndexedDB is unavailable the message is
+   * simply not restored: every call resolves, none rejects.
+   */
+  const pendingFiles = (() => {
+    let opened = null;
+    function database() {
+      if (!opened) {
+        opened = new Promise((resolve) => {
+          try {
+            const request = indexedDB.open(FILES_DB, 1);
+            request.onupgradeneeded = () =>
+              request.result.createObjectStore(FILES_STORE, { keyPath: "id" });
+            request.onsuccess = () => resolve(request.result);
+            request.onerror = () => resolve(null);
+            request.onblocked = () => resolve(null);
+          } catch {
+            resolve(null);
+          }
+        });
+      }
+      return opened;
+    }
+    async function run(mode, action) {
+      const db = await database();
+      if (!db) return null;
+      return new Promise((resolve) => {
+        try {
+          const transaction = db.transaction(FILES_STORE, mode);
+          const request = action(transaction.objectStore(FILES_STORE));
+          transaction.oncomplete = () => resolve(request ? request.result : null);
+          transaction.onerror = () => resolve(null);
+          transaction.onabort = () => resolve(null);
+        } catch {
+          resolve(null);
+        }
+      });
+    }
+    return {
+      put: (id, file) => run("readwrite", (store) => store.put({ id, file, at: Date.now() })),
+      get: async (id) => {
+        const record = await run("readonly", (store) => store.get(id));
+        return record && record.file instanceof Blob ? record.file : null;
+      },
+      remove: (id) => run("readwrite", (store) => store.delete(id)),
+      /** Forget files whose tab never came back for them. */
+      sweep: () =>
+        run("readwrite", (store) => {
+          const cursor = store.openCursor();
+          cursor.onsuccess = () => {
+            const found = cursor.result;
+            if (!found) return;
+            if (!(found.value.at > Date.now() - FILES_KEPT_MS)) found.delete();
+            found.continue();
+          };
+          return null;
+        }),
+    };
+  })();
 
   function newClientId() {
     const bytes = new Uint8Array(9);
@@ -870,30 +934,46 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
   }
 
   function savePending() {
-    // A file cannot be kept across a reload; its message is simply not restored.
-    const items = [...state.pending]
-      .filter(([, item]) => !item.file)
-      .map(([id, item]) => ({ id, text: item.text }));
+    // The text goes to sessionStorage; a file's bytes wait in `pendingFiles`.
+    const items = [...state.pending].map(([id, item]) => ({
+      id,
+      text: item.text,
+      file: Boolean(item.file),
+    }));
     if (items.length) session.set(PENDING_KEY, JSON.stringify(items));
     else session.remove(PENDING_KEY);
   }
 
-  /** Messages typed before a reload that the server had not acknowledged: send them again. */
-  function restorePending() {
+  function settled(clientId, item) {
+    state.pending.delete(clientId);
+    savePending();
+    if (item.file) pendingFiles.remove(clientId);
+  }
+
+  /** Messages sent before a reload that the server had not acknowledged: send them again,
+   * in their order, files included while their bytes are still kept. */
+  async function restorePending() {
     let items = [];
     try {
       items = JSON.parse(session.get(PENDING_KEY) || "[]");
     } catch {
       items = [];
     }
-    if (!Array.isArray(items)) return;
-    for (const item of items) {
-      if (!item || typeof item.id !== "string" || typeof item.text !== "string") continue;
-      queueMessage(item.id, item.text);
-    }
+    if (!Array.isArray(items)) items = [];
+    const valid = items.filter(
+      (item) => item && typeof item.id === "string" && typeof item.text === "string"
+    );
+    const files = await Promise.all(
+      valid.map((item) => (item.file ? pendingFiles.get(item.id) : null))
+    );
+    valid.forEach((item, index) => {
+      if (item.file && !files[index]) return; // its bytes are gone: nothing to send
+      queueMessage(item.id, item.text, files[index], { kept: true });
+    });
+    pendingFiles.sweep();
   }
 
-  function queueMessage(clientId, text, file = null) {
+  function queueMessage(clientId, text, file = null, { kept = false } = {}) {
     const files = file ? [{ name: file.name, local: true }] : [];
     const status = "sending";
     const node = messageNode({ sender: "customer", text, at: new Date(), status, files });
@@ -904,6 +984,7 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
     state.pending.set(clientId, { text, node, file });
     state.ownClientIds.add(clientId);
     savePending();
+    if (file && !kept) pendingFiles.put(clientId, file);
     transmit(clientId);
   }
 
@@ -1080,8 +1161,7 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
   function onAck(frame) {
     const item = state.pending.get(frame.id);
     if (!item) return;
-    state.pending.delete(frame.id);
-    savePending();
+    settled(frame.id, item);
     const serverId = Number(frame.message_id);
     const shown = state.byServerId.get(serverId);
     if (shown && shown !== item.node) {
@@ -1118,8 +1198,7 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
     }
     const item = typeof frame.id === "string" ? state.pending.get(frame.id) : undefined;
     if (item) {
-      state.pending.delete(frame.id);
-      savePending();
+      settled(frame.id, item);
       setMessageStatus(item.node, "failed");
       if (item.text && !ui.input.value.trim()) {
         ui.input.value = item.text; // keep the text so the visitor can fix and retry
@@ -1135,14 +1214,16 @@ a.${PREFIX}-file { color: inherit; font-style: normal; text-decoration: underlin
   function init() {
     build();
     setStatus("connecting");
-    restorePending();
     window.addEventListener("online", reconnectNow);
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") reconnectNow();
     });
     // A returning visitor may have replies waiting: connect now. New visitors connect
     // when they open the chat, so a page view alone opens no socket.
-    if (state.token || state.pending.size) start();
+    if (state.token) start();
+    restorePending().then(() => {
+      if (state.pending.size) start();
+    });
     if (config.openOnLoad) open({ focus: false });
   }
 

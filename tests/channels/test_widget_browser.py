@@ -11,15 +11,24 @@ import asyncio
 import base64
 import json
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, FilePayload, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    FilePayload,
+    Page,
+    WebSocketRoute,
+    async_playwright,
+    expect,
+)
 
 from bot.texts import CATALOG, Text
-from bot.types import ChannelAddress, ChannelKind
+from bot.types import ChannelAddress, ChannelKind, Direction
+from storage import models
 from tests.conftest import LiveServer, TelegramWorld
 from tests.telegram_updates import agent_message
 
@@ -107,6 +116,16 @@ async def send(page: Page, text: str) -> None:
     await box.fill(text)
     await box.press("Enter")
     await expect(box).to_have_value("", timeout=WAIT_MS)
+
+
+async def attach_photo(page: Page, name: str) -> None:
+    """Choose a PNG through the widget's attach button, as a visitor does."""
+    attach = page.get_by_role("button", name="Attach a file")
+    await expect(attach).to_be_visible(timeout=WAIT_MS)
+    async with page.expect_file_chooser() as choosing:
+        await attach.click()
+    chooser = await choosing.value
+    await chooser.set_files(FilePayload(name=name, mimeType="image/png", buffer=PNG))
 
 
 async def visitor_id(page: Page) -> str:
@@ -252,12 +271,7 @@ async def test_a_visitor_attaches_a_photo_that_stays_in_the_history(
 ) -> None:
     await page.goto(live_server.url + "/")
     chat = page.get_by_role("log")
-    attach = page.get_by_role("button", name="Attach a file")
-    await expect(attach).to_be_visible(timeout=WAIT_MS)
-    async with page.expect_file_chooser() as choosing:
-        await attach.click()
-    chooser = await choosing.value
-    await chooser.set_files(FilePayload(name="receipt.png", mimeType="image/png", buffer=PNG))
+    await attach_photo(page, "receipt.png")
 
     await expect(chat).to_contain_text(CATALOG[Text.ATTACHMENT_TEXT_ONLY]["en"], timeout=WAIT_MS)
     image = chat.get_by_role("img", name="receipt.png")
@@ -271,3 +285,47 @@ async def test_a_visitor_attaches_a_photo_that_stays_in_the_history(
         " img.onerror = () => done(0); })"
     )
     assert width == 1, "the photo did not load from its link"
+
+
+async def test_a_file_sent_while_the_socket_was_cut_off_goes_again_after_a_reload(
+    live_server: LiveServer, page: Page
+) -> None:
+    """The visitor's photo never reached the server; after a reload it is sent again from
+    what the browser kept, and stored once."""
+    cut_off = True
+
+    async def between(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+
+        def from_page(frame: str | bytes) -> None:
+            carries_file = isinstance(frame, bytes) or '"file"' in frame
+            if not (cut_off and carries_file):
+                server.send(frame)
+
+        socket.on_message(from_page)
+        server.on_message(socket.send)
+
+    await page.route_web_socket(re.compile(r"/widget/ws$"), between)
+    await page.goto(live_server.url + "/")
+    await attach_photo(page, "receipt.png")
+    await expect(page.get_by_role("log")).to_contain_text("receipt.png", timeout=WAIT_MS)
+    kept = (
+        "() => new Promise(done => { const open = indexedDB.open('helpline-widget');"
+        " open.onsuccess = () => { const count = open.result.transaction('pending-files')"
+        ".objectStore('pending-files').count(); count.onsuccess = () => done(count.result); };"
+        " open.onerror = () => done(0); })"
+    )
+    await page.wait_for_function(f"({kept})().then(n => n === 1)", polling=100)
+    assert await models.Message.filter(direction=Direction.INCOMING).count() == 0
+
+    cut_off = False
+    await page.reload()
+    image = page.get_by_role("log").get_by_role("img", name="receipt.png")
+    await expect(image).to_have_count(1, timeout=WAIT_MS)
+    await page.wait_for_function(f"({kept})().then(n => n === 0)", polling=100)
+    await page.reload()  # from the history now, once
+    await expect(page.get_by_role("log").get_by_role("img", name="receipt.png")).to_have_count(1)
+    stored = await models.Message.filter(direction=Direction.INCOMING).prefetch_related(
+        "attachments"
+    )
+    assert [len(message.attachments) for message in stored] == [1]
