@@ -15,6 +15,7 @@ from typing import Protocol
 from bot.types import (
     AIUsage,
     Attachment,
+    Button,
     ChannelKind,
     CustomerView,
     Deliveries,
@@ -128,6 +129,16 @@ def topic_name(ticket_number: int | None, customer_name: str | None, channel: Ch
     """`#12 · Anna Schmidt · telegram`, within Telegram's 128-character limit."""
     parts = [f"#{ticket_number}" if ticket_number else None, customer_name or "Customer", channel]
     return " · ".join(str(part) for part in parts if part)[:128]
+
+
+def ticket_buttons(ticket_id: int) -> tuple[Button, ...]:
+    """The buttons under a ticket's card in its topic: staff commands, one tap each."""
+    return (
+        Button("✋ Take", f"/assign me #{ticket_id}"),
+        Button("✅ Close", f"/close #{ticket_id}"),
+        Button("🤖 AI on", f"/ai on #{ticket_id}"),
+        Button("🔇 AI off", f"/ai off #{ticket_id}"),
+    )
 
 
 class AiScope(StrEnum):

@@ -16,6 +16,7 @@ from dataclasses import replace
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from bot.desk import ticket_buttons
 from bot.types import (
     Attachment,
     ChannelAddress,
@@ -36,7 +37,7 @@ from bot.types import (
 from storage import models, sql
 from storage.inbound import FIND_CONVERSATION, LEASE, InboundRecorder, now
 from storage.staff_posts import load_staff_posts
-from storage.tickets import ACTIVE_STATUSES, handoff_buttons, open_or_raise_ticket
+from storage.tickets import ACTIVE_STATUSES, open_or_raise_ticket
 from storage.views import (
     attachment_from_row,
     attachment_view,
@@ -234,7 +235,7 @@ class ConversationStore:
                     direction=Direction.ACTIVITY,
                     sender_kind=SenderKind.SYSTEM,
                     event=StaffEvent.HANDOFF,
-                    reply=OutboundReply(reason, buttons=handoff_buttons(ticket.id)),
+                    reply=OutboundReply(reason, buttons=ticket_buttons(ticket.id)),
                     to_customer=False,
                     to_staff=True,
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.types import Button, TicketPriority, TicketRequest, TicketStatus, TicketView
+from bot.types import TicketPriority, TicketRequest, TicketStatus, TicketView
 from storage import models
 from storage.views import ticket_view
 
@@ -16,16 +16,6 @@ async def active_ticket(conversation_id: int) -> models.Ticket | None:
     return await models.Ticket.filter(
         conversation_id=conversation_id, status__in=ACTIVE_STATUSES
     ).first()
-
-
-def handoff_buttons(ticket_id: int) -> tuple[Button, ...]:
-    """The buttons under a handoff in the ticket's topic: staff commands, one tap each."""
-    return (
-        Button("✋ Take", f"/assign me #{ticket_id}"),
-        Button("✅ Close", f"/close #{ticket_id}"),
-        Button("🤖 AI on", f"/ai on #{ticket_id}"),
-        Button("🔇 AI off", f"/ai off #{ticket_id}"),
-    )
 
 
 async def open_or_raise_ticket(

@@ -17,13 +17,19 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRet
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.chunks import merge_parts, split_text
-from bot.desk import TopicStore, topic_name
+from bot.desk import TopicStore, ticket_buttons, topic_name
 from bot.errors import ChannelError, DeliveryFailed
 from bot.types import Attachment, FileSource, SendProgress, StaffEvent, StaffPost
 from channels.telegram.errors import CHANNEL, delivery_failure, topic_gone
 from channels.telegram.media import send_attachment, sendable, upload_file
 from channels.telegram.pacing import Pacer
-from channels.telegram.render import CAPTION_LIMIT, MESSAGE_LIMIT, keyboard, post_text
+from channels.telegram.render import (
+    CAPTION_LIMIT,
+    MESSAGE_LIMIT,
+    continued_ticket,
+    keyboard,
+    post_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +75,22 @@ class TelegramDesk:
             for count in progress.values():  # what went out went into the deleted topic
                 await count.restart()
             try:
+                await self._continue_ticket(posts)
                 return await self._post(posts, progress)
             except TelegramAPIError as again:
                 raise self._failure(again) from again
+
+    async def _continue_ticket(self, posts: Sequence[StaffPost]) -> None:
+        """Open the new topic with the active ticket's card and buttons, so that agents
+        there can act on it (a handoff in the batch brings its own)."""
+        first = posts[0]
+        ticket = first.ticket
+        if ticket is None or not ticket.status.is_active:
+            return
+        if any(post.event is StaffEvent.HANDOFF for post in posts):
+            return
+        thread = await self._thread_for(first)
+        await self._send_text(thread, continued_ticket(first), keyboard(ticket_buttons(ticket.id)))
 
     async def _post(
         self, posts: Sequence[StaffPost], progress: Mapping[int, SendProgress]

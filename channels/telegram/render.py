@@ -116,6 +116,22 @@ def handoff_summary(post: StaffPost) -> str:
     return "\n".join(lines)
 
 
+def continued_ticket(post: StaffPost) -> str:
+    """The first post of a topic opened because staff deleted the ticket's previous one."""
+    ticket = post.ticket
+    assert ticket is not None
+    name = escape(post.customer_name or "Customer", quote=False)
+    return "\n".join(
+        [
+            f"♻️ <b>Ticket #{ticket.number}</b> continues here: its previous topic was deleted.",
+            f"Customer: <b>{name}</b> ({post.channel.value}) · {ticket.status.value} · "
+            f"{ticket.priority.value} priority",
+            "",
+            "/ticket shows its history; write here to answer the customer.",
+        ]
+    )
+
+
 def _recent_line(message: MessageView, post: StaffPost) -> str:
     text = " ".join(message.text.split())
     if len(text) > RECENT_PREVIEW_CHARS:

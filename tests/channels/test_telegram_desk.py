@@ -218,6 +218,38 @@ async def test_a_topic_post_cut_off_by_a_restart_shows_its_text_once(
         assert delivered.params["photo"] == "receipt-id"
 
 
+async def test_a_deleted_topic_is_replaced_by_a_new_one(telegram: TelegramWorld) -> None:
+    await telegram.post(private_message(CUSTOMER, "I need a human"))
+    await telegram.fake.wait_for(lambda f: f.methods("createForumTopic"))
+    first = next(iter(telegram.fake.topics))
+    await telegram.fake.wait_for(lambda f: f.texts(AGENTS_CHAT, thread_id=first))
+    telegram.fake.delete_topic(first)
+
+    await telegram.post(private_message(CUSTOMER, "My order 4711 never arrived"))
+    await telegram.fake.wait_for(lambda f: len(f.methods("createForumTopic")) == 2)
+    second = max(telegram.fake.topics)
+    await telegram.fake.wait_for(
+        lambda f: any("4711" in t for t in f.texts(AGENTS_CHAT, thread_id=second))
+    )
+    await telegram.post(private_message(CUSTOMER, "Any news?"))
+    await telegram.fake.wait_for(
+        lambda f: any("Any news" in t for t in f.texts(AGENTS_CHAT, thread_id=second))
+    )
+    assert len(telegram.fake.methods("createForumTopic")) == 2
+    # The new topic opens with the ticket's card and buttons: agents can act on it there.
+    [card, *_] = telegram.fake.sent(AGENTS_CHAT, thread_id=second, ok_only=True)
+    assert "Ticket #1" in card.text and "previous topic was deleted" in card.text
+    actions = [
+        b["callback_data"] for row in card.params["reply_markup"]["inline_keyboard"] for b in row
+    ]
+    assert "/assign me #1" in actions
+    refused = [c for c in telegram.fake.sent(AGENTS_CHAT, thread_id=first) if c.status != 200]
+    assert len(refused) == 1  # tried once, then the new topic
+    # The agent's reply from the new topic reaches the customer.
+    await telegram.post(agent_message("Checking 4711 now.", thread_id=second))
+    await telegram.fake.wait_for(lambda f: any("Checking 4711" in t for t in f.texts(CUSTOMER)))
+
+
 async def test_polling_mode_reads_updates_and_confirms_them(make_settings: SettingsFactory) -> None:
     fake = FakeTelegram()
     fake.updates.append(private_message(CUSTOMER, "How do I reset my password?", update_id=500))

@@ -140,6 +140,10 @@ class FakeTelegram:
             Failure(method, status, description, retry_after, chat_id, times, text_contains)
         )
 
+    def delete_topic(self, thread_id: int) -> None:
+        """Staff deleted the topic: everything sent to it is refused, as Telegram does."""
+        self.topics[thread_id]["deleted"] = True
+
     def block(self, chat_id: int) -> None:
         """The customer blocked the bot: every send to them is refused for good."""
         self.fail(
@@ -239,6 +243,9 @@ class FakeTelegram:
     def _failure_for(self, method: str, params: dict[str, Any]) -> Failure | None:
         if method == "getFile" and params.get("file_id") not in self.files:
             return Failure(method, 400, "Bad Request: invalid file_id")
+        thread = params.get("message_thread_id")
+        if thread is not None and self.topics.get(int(thread), {}).get("deleted"):
+            return Failure(method, 400, "Bad Request: message thread not found")
         for failure in self.failures:
             if failure.method not in (method, "*"):
                 continue
