@@ -136,7 +136,10 @@ class TelegramChannel:
     # Lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Register the webhook with Telegram when we know our public URL."""
+        """Check the agents' chat; register the webhook when we know our public URL."""
+        if self.desk is not None:
+            for problem in await self.desk.problems():
+                log.error("agents' chat misconfigured: %s", problem)
         if self._settings.mode != "webhook" or not self._settings.public_url:
             return
         url = self._settings.public_url + WEBHOOK_PATH

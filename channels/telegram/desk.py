@@ -13,7 +13,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.chunks import merge_parts, split_text
@@ -58,6 +63,37 @@ class TelegramDesk:
     @property
     def chat_id(self) -> int:
         return self._chat_id
+
+    async def problems(self) -> list[str]:
+        """What keeps the agents' chat from working, in words an admin can act on; empty
+        when all is well or when Telegram cannot be asked right now."""
+        where = f"the agents' chat ({self._chat_id})"
+        try:
+            chat = await self._bot.get_chat(self._chat_id)
+            member = await self._bot.get_chat_member(self._chat_id, self._bot.id)
+        except (TelegramBadRequest, TelegramForbiddenError) as exc:
+            return [
+                f"the bot cannot reach {where}: {exc.message}. Add the bot to the group, or"
+                " correct HELPLINE_TELEGRAM_AGENT_CHAT_ID"
+            ]
+        except Exception as exc:  # a check must never keep the server from starting
+            log.warning("could not check %s: %s", where, getattr(exc, "message", exc))
+            return []
+        found = []
+        if chat.type != "supergroup" or not chat.is_forum:
+            found.append(
+                f"topics are off in {where}: turn on Topics in the group's settings, or no"
+                " customer's messages can be shown there"
+            )
+        if not (
+            member.status == "creator"
+            or (member.status == "administrator" and getattr(member, "can_manage_topics", False))
+        ):
+            found.append(
+                f"the bot may not manage topics in {where}: make it an administrator with the"
+                " right to manage topics"
+            )
+        return found
 
     async def pace(self) -> None:
         await self._pacer.group_ready()

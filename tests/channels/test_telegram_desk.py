@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -248,6 +249,38 @@ async def test_a_deleted_topic_is_replaced_by_a_new_one(telegram: TelegramWorld)
     # The agent's reply from the new topic reaches the customer.
     await telegram.post(agent_message("Checking 4711 now.", thread_id=second))
     await telegram.fake.wait_for(lambda f: any("Checking 4711" in t for t in f.texts(CUSTOMER)))
+
+
+@pytest.mark.parametrize(
+    ("setup", "says"),
+    [
+        ({}, None),
+        ({"forum": False}, "turn on Topics"),
+        ({"bot_manages_topics": False}, "make it an administrator"),
+        ({"unknown_chats": {AGENTS_CHAT}}, "Add the bot to the group"),
+    ],
+)
+async def test_a_misconfigured_agents_chat_is_reported_at_start(
+    make_settings: SettingsFactory,
+    caplog: pytest.LogCaptureFixture,
+    setup: dict[str, object],
+    says: str | None,
+) -> None:
+    fake = FakeTelegram(**setup)  # type: ignore[arg-type]
+    async with running(fake) as (_, api_url):
+        with caplog.at_level(logging.WARNING, logger="channels.telegram"):
+            async with (
+                _serve(make_settings(**telegram_overrides(api_url))) as server,
+                aiohttp.ClientSession() as session,
+                session.get(f"{server.url}/healthz") as health,
+            ):
+                assert health.status == 200  # the server runs; the admin is told
+    reported = [r.getMessage() for r in caplog.records if r.name.startswith("channels.telegram")]
+    if says is None:
+        assert reported == []
+    else:
+        assert len(reported) == 1 and says in reported[0], reported
+        assert str(AGENTS_CHAT) in reported[0]
 
 
 async def test_polling_mode_reads_updates_and_confirms_them(make_settings: SettingsFactory) -> None:

@@ -119,6 +119,12 @@ class FakeTelegram:
     keep_calls: bool = True
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     """Files `getFile` knows, by file_id: their path on the server and their bytes."""
+    forum: bool = True
+    """Topics are on in every group (`getChat` answers `is_forum`)."""
+    bot_manages_topics: bool = True
+    """The bot is an administrator with the right to manage topics in every group."""
+    unknown_chats: set[int] = field(default_factory=set)
+    """Chats the bot is not in: `getChat` answers "chat not found"."""
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _changed: asyncio.Condition | None = None
@@ -243,6 +249,8 @@ class FakeTelegram:
     def _failure_for(self, method: str, params: dict[str, Any]) -> Failure | None:
         if method == "getFile" and params.get("file_id") not in self.files:
             return Failure(method, 400, "Bad Request: invalid file_id")
+        if method in ("getChat", "getChatMember") and int(params["chat_id"]) in self.unknown_chats:
+            return Failure(method, 400, "Bad Request: chat not found")
         thread = params.get("message_thread_id")
         if thread is not None and self.topics.get(int(thread), {}).get("deleted"):
             return Failure(method, 400, "Bad Request: message thread not found")
@@ -288,6 +296,25 @@ class FakeTelegram:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return {"id": BOT_ID, "is_bot": True, "first_name": "Helpline", "username": "hl_bot"}
+        if method == "getChat":
+            chat = int(params["chat_id"])
+            return {
+                "id": chat,
+                "type": "supergroup" if chat < 0 else "private",
+                "title": "Support team",
+                "is_forum": self.forum,
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        if method == "getChatMember":
+            return _member(int(params["user_id"]), admin=self.bot_manages_topics)
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             return [u for u in self.updates if u["update_id"] >= offset]
@@ -327,6 +354,33 @@ class FakeTelegram:
                 message["is_topic_message"] = True
             return message
         return True
+
+
+def _member(user_id: int, *, admin: bool) -> dict[str, Any]:
+    user = {"id": user_id, "is_bot": user_id == BOT_ID, "first_name": "Helpline"}
+    if not admin:
+        return {"status": "member", "user": user}
+    rights = [
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_promote_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+        "can_send_welcome_messages",
+        "can_manage_topics",
+    ]
+    return {
+        "status": "administrator",
+        "user": user,
+        "can_be_edited": False,
+        "is_anonymous": False,
+        **dict.fromkeys(rights, True),
+    }
 
 
 async def _params(
