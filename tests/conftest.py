@@ -19,7 +19,7 @@ from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_api import running as running_fake_telegram
 from tests.postgres import create_database, private_cluster, server_binaries
-from tests.telegram_updates import ADMIN_ID, AGENTS_CHAT
+from tests.telegram_updates import ADMIN_ID, AGENTS_CHAT, private_message
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -135,6 +135,19 @@ class TelegramWorld:
         ) as response:
             await response.read()
             return response
+
+    async def hand_off(self, chat: int, name: str = "Anna") -> int:
+        """The customer asks for a person; returns the topic the handoff opened."""
+        response = await self.post(
+            private_message(chat, "I want to talk to a human", first_name=name)
+        )
+        assert response.status == 200
+        await self.fake.wait_for(lambda f: f.sent(AGENTS_CHAT))
+        created = self.fake.methods("createForumTopic")[-1]
+        assert created.params["name"].startswith("#")
+        thread = self.fake.sent(AGENTS_CHAT)[-1].thread_id
+        assert thread is not None
+        return thread
 
 
 def telegram_overrides(api_url: str, **extra: Any) -> dict[str, Any]:

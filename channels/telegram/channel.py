@@ -54,6 +54,10 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 POLL_TIMEOUT_SECONDS = 25
 POLL_BACKOFF_MAX = 60.0
 FILES_NOTE_LIMIT = 10
+EDIT_NOT_SENT = (
+    "✏️ Edits do not reach the customer: they keep the first version. Send the correction"
+    " as a new message."
+)
 TOAST_LIMIT = 200
 """Telegram shows at most 200 characters in a button's answer."""
 
@@ -228,7 +232,8 @@ class TelegramChannel:
 
     async def _on_edit(self, message: types.Message) -> None:
         if self._in_agents_chat(message.chat.id):
-            return  # an agent's edit cannot unsay what the customer already received
+            await self._on_staff_edit(message)
+            return
         inbound = convert.customer_edit(message)
         if inbound is not None:
             await self._accept_edit(inbound)
@@ -247,6 +252,16 @@ class TelegramChannel:
             await self._reply_in_desk(text, thread, message.message_id)
 
         await self._handle_staff(staff, reply)
+
+    async def _on_staff_edit(self, message: types.Message) -> None:
+        """An agent's edit cannot unsay what the customer already received: say so in the
+        topic, once per message however often it is edited."""
+        if not message.is_topic_message or message.from_user is None or message.from_user.is_bot:
+            return
+        if (message.text or message.caption or "").lstrip().startswith("/"):
+            return  # a command, not a reply
+        if await self._claim_once(f"telegram:edit:{message.message_id}"):
+            await self._reply_in_desk(EDIT_NOT_SENT, message.message_thread_id, message.message_id)
 
     async def _on_button(self, query: types.CallbackQuery) -> None:
         chat_id = query.message.chat.id if query.message is not None else None

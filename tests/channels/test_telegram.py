@@ -37,17 +37,6 @@ def to_customer(world: TelegramWorld, chat: int = CUSTOMER) -> list[str]:
     return world.fake.texts(chat)
 
 
-async def hand_off(world: TelegramWorld, chat: int = CUSTOMER, name: str = "Anna") -> int:
-    """The customer asks for a person; returns the topic the handoff opened."""
-    response = await world.post(private_message(chat, "I want to talk to a human", first_name=name))
-    assert response.status == 200
-    await world.fake.wait_for(lambda f: f.sent(AGENTS_CHAT))
-    created = world.fake.methods("createForumTopic")[-1]
-    thread: int = world.fake.sent(AGENTS_CHAT)[-1].thread_id  # type: ignore[assignment]
-    assert created.params["name"].startswith("#")
-    return thread
-
-
 async def test_an_faq_question_is_answered_in_the_private_chat(telegram: TelegramWorld) -> None:
     response = await telegram.post(private_message(CUSTOMER, "How do I reset my password?"))
     assert response.status == 200
@@ -66,7 +55,7 @@ async def test_start_greets_in_the_customers_telegram_language(telegram: Telegra
 async def test_handoff_opens_one_topic_with_a_summary_and_buttons(telegram: TelegramWorld) -> None:
     await telegram.post(private_message(CUSTOMER, "Hallo, wo ist meine Bestellung 4711?"))
     await telegram.fake.wait_for(lambda f: f.sent(CUSTOMER))
-    thread = await hand_off(telegram)
+    thread = await telegram.hand_off(CUSTOMER)
 
     [summary] = telegram.fake.sent(AGENTS_CHAT, thread_id=thread)[:1]
     assert "Ticket #1" in summary.text and "Anna" in summary.text
@@ -84,7 +73,7 @@ async def test_handoff_opens_one_topic_with_a_summary_and_buttons(telegram: Tele
 
 
 async def test_agent_reply_in_the_topic_reaches_the_customer(telegram: TelegramWorld) -> None:
-    thread = await hand_off(telegram)
+    thread = await telegram.hand_off(CUSTOMER)
     await telegram.fake.wait_for(lambda f: len(f.texts(CUSTOMER)) == 1)
 
     response = await telegram.post(agent_message("Hi Anna, I'm on it.", thread_id=thread))
@@ -170,7 +159,7 @@ async def test_updates_we_do_not_act_on_are_acknowledged(telegram: TelegramWorld
 
 
 async def test_a_customer_typing_a_staff_command_is_just_text(telegram: TelegramWorld) -> None:
-    thread = await hand_off(telegram)
+    thread = await telegram.hand_off(CUSTOMER)
     await telegram.post(private_message(CUSTOMER, "/close"))
     await telegram.fake.wait_for(
         lambda f: any("/close" in t for t in f.texts(AGENTS_CHAT, thread_id=thread))
@@ -200,7 +189,7 @@ async def test_photos_and_voice_are_stored_and_shown_to_agents(telegram: Telegra
 
 
 async def test_an_edited_message_is_mirrored_into_the_topic(telegram: TelegramWorld) -> None:
-    thread = await hand_off(telegram)
+    thread = await telegram.hand_off(CUSTOMER)
     sent = private_message(CUSTOMER, "My order is 1234")
     await telegram.post(sent)
     message_id = sent["message"]["message_id"]
@@ -211,7 +200,7 @@ async def test_an_edited_message_is_mirrored_into_the_topic(telegram: TelegramWo
 
 
 async def test_buttons_take_and_close_the_ticket(telegram: TelegramWorld) -> None:
-    thread = await hand_off(telegram)
+    thread = await telegram.hand_off(CUSTOMER)
     take = button_press("/assign me #1", from_id=7002, chat_id=AGENTS_CHAT, thread_id=thread)
     assert (await telegram.post(take)).status == 200
     await telegram.fake.wait_for(lambda f: f.methods("answerCallbackQuery"))
@@ -236,7 +225,7 @@ async def test_buttons_take_and_close_the_ticket(telegram: TelegramWorld) -> Non
 
 
 async def test_a_returning_customer_gets_the_same_topic_back(telegram: TelegramWorld) -> None:
-    thread = await hand_off(telegram)
+    thread = await telegram.hand_off(CUSTOMER)
     await telegram.post(agent_message("/close", thread_id=thread))
     await telegram.fake.wait_for(lambda f: f.methods("closeForumTopic"))
     assert telegram.fake.topics[thread]["closed"] is True
@@ -270,7 +259,7 @@ async def test_a_rate_limited_send_is_delivered_once_after_the_wait(
 async def test_a_blocked_bot_marks_the_reply_failed_and_tells_staff(
     telegram: TelegramWorld,
 ) -> None:
-    thread = await hand_off(telegram)
+    thread = await telegram.hand_off(CUSTOMER)
     telegram.fake.block(CUSTOMER)
     await telegram.post(agent_message("Are you still there?", thread_id=thread))
     await telegram.fake.wait_for(
@@ -281,7 +270,7 @@ async def test_a_blocked_bot_marks_the_reply_failed_and_tells_staff(
 
 
 async def test_a_long_reply_is_split_at_telegrams_limit(telegram: TelegramWorld) -> None:
-    thread = await hand_off(telegram)
+    thread = await telegram.hand_off(CUSTOMER)
     paragraph = "This is a sentence of a long explanation. " * 40
     long_text = "\n\n".join([paragraph.strip()] * 4)  # about 6,700 characters
     await telegram.post(agent_message(long_text, thread_id=thread))
@@ -299,7 +288,7 @@ def _posts_in(calls: list[Call], thread: int) -> list[Call]:
 async def test_a_throttled_group_merges_posts_and_drops_none(
     telegram: TelegramWorld, backlog: int
 ) -> None:
-    thread = await hand_off(telegram)
+    thread = await telegram.hand_off(CUSTOMER)
     await telegram.fake.wait_for(lambda f: len(_posts_in(f.sent(AGENTS_CHAT), thread)) >= 2)
     telegram.fake.fail("sendMessage", retry_after=2, chat_id=AGENTS_CHAT)
     for n in range(backlog):
@@ -321,7 +310,7 @@ async def test_a_throttled_group_merges_posts_and_drops_none(
 
 
 async def test_an_agents_photo_reaches_the_telegram_customer(telegram: TelegramWorld) -> None:
-    thread = await hand_off(telegram)
+    thread = await telegram.hand_off(CUSTOMER)
     photo = [{"file_id": "agent-photo", "file_unique_id": "a", "width": 640, "height": 480}]
     await telegram.post(agent_message(None, thread_id=thread, photo=photo, caption="Like this"))
     await telegram.fake.wait_for(lambda f: f.methods("sendPhoto"))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -30,6 +32,7 @@ from tests.waiting import eventually
 from tests.widget_client import WidgetClient
 
 CUSTOMER = 601
+UPDATE_IDS = itertools.count(880_000)
 
 
 async def test_a_widget_customer_is_handed_to_a_topic_and_sees_the_reply_live(
@@ -69,9 +72,7 @@ async def test_a_widget_customer_is_handed_to_a_topic_and_sees_the_reply_live(
 async def test_ai_on_lets_the_bot_answer_again_while_the_ticket_stays_open(
     telegram: TelegramWorld,
 ) -> None:
-    await telegram.post(private_message(CUSTOMER, "human please"))
-    await telegram.fake.wait_for(lambda f: f.methods("createForumTopic"))
-    thread = next(iter(telegram.fake.topics))
+    thread = await telegram.hand_off(CUSTOMER)
     await telegram.post(
         button_press("/ai on #1", from_id=7002, chat_id=AGENTS_CHAT, thread_id=thread)
     )
@@ -220,10 +221,7 @@ async def test_a_topic_post_cut_off_by_a_restart_shows_its_text_once(
 
 
 async def test_a_deleted_topic_is_replaced_by_a_new_one(telegram: TelegramWorld) -> None:
-    await telegram.post(private_message(CUSTOMER, "I need a human"))
-    await telegram.fake.wait_for(lambda f: f.methods("createForumTopic"))
-    first = next(iter(telegram.fake.topics))
-    await telegram.fake.wait_for(lambda f: f.texts(AGENTS_CHAT, thread_id=first))
+    first = await telegram.hand_off(CUSTOMER)
     telegram.fake.delete_topic(first)
 
     await telegram.post(private_message(CUSTOMER, "My order 4711 never arrived"))
@@ -281,6 +279,30 @@ async def test_a_misconfigured_agents_chat_is_reported_at_start(
     else:
         assert len(reported) == 1 and says in reported[0], reported
         assert str(AGENTS_CHAT) in reported[0]
+
+
+async def test_an_agent_editing_a_reply_is_told_the_customer_keeps_the_first_version(
+    telegram: TelegramWorld,
+) -> None:
+    thread = await telegram.hand_off(CUSTOMER)
+    reply = agent_message("Your refund is on it's way.", thread_id=thread)
+    await telegram.post(reply)
+    await telegram.fake.wait_for(lambda f: any("refund" in t for t in f.texts(CUSTOMER)))
+
+    for correction in ("Your refund is on its way.", "Your refund is on its way!"):
+        edited = dict(reply["message"], text=correction, edit_date=int(time.time()))
+        await telegram.post({"update_id": next(UPDATE_IDS), "edited_message": edited})
+    await telegram.fake.wait_for(
+        lambda f: any("Edits do not reach" in t for t in f.texts(AGENTS_CHAT, thread_id=thread))
+    )
+    notices = [
+        c for c in telegram.fake.sent(AGENTS_CHAT, thread_id=thread) if "Edits do not" in c.text
+    ]
+    assert len(notices) == 1  # once per message, however often it is edited
+    assert notices[0].params["reply_parameters"]["message_id"] == reply["message"]["message_id"]
+    assert [t for t in telegram.fake.texts(CUSTOMER) if "refund" in t] == [
+        "Li\nYour refund is on it's way."
+    ]
 
 
 async def test_polling_mode_reads_updates_and_confirms_them(make_settings: SettingsFactory) -> None:
