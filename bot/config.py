@@ -59,7 +59,8 @@ class Settings(TelegramFields, WeChatFields, LLMFields, AIPolicyFields, BaseSett
     default_language: str = "en"
     languages: CommaList = SUPPORTED_LANGUAGES
     company_name: str = Field(default="Helpline", min_length=1, max_length=100)
-    max_message_chars: int = Field(default=4000, ge=1, le=100_000)
+    max_message_chars: int = Field(default=4096, ge=1, le=100_000)
+    """Telegram's own limit by default, so that no message a customer can send there is refused."""
     history_turns: int = Field(default=20, ge=1, le=500)
 
     faq_min_score: float | None = Field(default=None, ge=0.0, le=1.0)

@@ -24,4 +24,4 @@ class WeChatConfig:
     company_name: str = "Helpline"
     languages: tuple[str, ...] = SUPPORTED_LANGUAGES
     default_language: str = "en"
-    max_message_chars: int = 4000
+    max_message_chars: int = 4096

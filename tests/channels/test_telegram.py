@@ -104,6 +104,18 @@ async def test_a_redelivered_update_is_answered_once(telegram: TelegramWorld) ->
     assert await models.Message.filter(direction=Direction.INCOMING).count() == 1
 
 
+async def test_the_longest_message_telegram_allows_is_accepted(telegram: TelegramWorld) -> None:
+    longest = "Mein Paket ist nicht angekommen. " * 124 + "Bitt"
+    assert len(longest) == 4096
+    assert (await telegram.post(private_message(CUSTOMER, longest, language="de"))).status == 200
+    await telegram.fake.wait_for(lambda f: f.sent(CUSTOMER))
+    [stored] = await models.Message.filter(direction=Direction.INCOMING)
+    assert stored.text == longest
+    assert not any(
+        render(Text.MESSAGE_TOO_LONG, "de", limit=4096) in t for t in telegram.fake.texts(CUSTOMER)
+    )
+
+
 async def test_bad_webhook_calls_are_refused_and_nothing_is_processed(
     telegram: TelegramWorld,
 ) -> None:

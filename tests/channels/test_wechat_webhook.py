@@ -297,8 +297,8 @@ async def test_an_encrypted_push_without_an_aes_key_is_refused(
 async def test_a_message_over_the_length_limit_is_refused_politely(
     wechat: WeChatWorld,
 ) -> None:
-    _, body = await wechat.push.post(WeChatPush.text("oVerbose", "话" * 4001, 9001))
-    refusal = render(Text.MESSAGE_TOO_LONG, "en", limit=4000)
+    _, body = await wechat.push.post(WeChatPush.text("oVerbose", "话" * 4097, 9001))
+    refusal = render(Text.MESSAGE_TOO_LONG, "en", limit=4096)
     assert wechat.push.reply_fields(body)["Content"] == refusal
     assert await inbound_messages("oVerbose") == []
 

@@ -149,7 +149,7 @@ async def test_two_tabs_of_a_new_visitor_writing_at_once_make_one_customer(
         ('{"type": "message", "id": "x", "text": 42}', "bad_frame"),
         ('{"type": "message", "id": "has spaces", "text": "hi"}', "bad_frame"),
         ('{"type": "message", "id": "e1", "text": "   "}', "empty"),
-        (json.dumps({"type": "message", "id": "big", "text": "x" * 4001}), "too_long"),
+        (json.dumps({"type": "message", "id": "big", "text": "x" * 4097}), "too_long"),
     ],
 )
 async def test_bad_frames_get_a_clear_error_and_the_socket_stays_usable(
