@@ -217,7 +217,10 @@ class Runtime:
         checkpointer = WalCheckpointer.for_default_connection()
         if checkpointer is not None:
             self.loops.spawn(checkpointer.run_forever(), name="wal-checkpoints")
+        if self.wechat is not None:
+            self.loops.spawn(self.wechat.check(), name="wechat-check")
         if self.telegram is not None:
+            self.loops.spawn(self.telegram.check_desk(), name="telegram-desk-check")
             await self.telegram.start()
             if self.settings.telegram_mode == "polling":
                 self.loops.spawn(self.telegram.poll_forever(), name="telegram-polling")

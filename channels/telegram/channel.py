@@ -139,11 +139,19 @@ class TelegramChannel:
 
     # Lifecycle ---------------------------------------------------------------------------
 
+    async def check_desk(self) -> None:
+        """Tell the admin what keeps the agents' chat from working (run in the background:
+        an unreachable Bot API must not hold up the start)."""
+        if self.desk is None:
+            return
+        problems = await self.desk.problems()
+        for problem in problems or ():
+            log.error("agents' chat misconfigured: %s", problem)
+        if problems == []:
+            log.info("agents' chat %d checked: topics on, the bot manages them", self.desk.chat_id)
+
     async def start(self) -> None:
-        """Check the agents' chat; register the webhook when we know our public URL."""
-        if self.desk is not None:
-            for problem in await self.desk.problems():
-                log.error("agents' chat misconfigured: %s", problem)
+        """Register the webhook with Telegram when we know our public URL."""
         if self._settings.mode != "webhook" or not self._settings.public_url:
             return
         url = self._settings.public_url + WEBHOOK_PATH

@@ -64,9 +64,9 @@ class TelegramDesk:
     def chat_id(self) -> int:
         return self._chat_id
 
-    async def problems(self) -> list[str]:
+    async def problems(self) -> list[str] | None:
         """What keeps the agents' chat from working, in words an admin can act on; empty
-        when all is well or when Telegram cannot be asked right now."""
+        when all is well, None when Telegram cannot be asked right now."""
         where = f"the agents' chat ({self._chat_id})"
         try:
             chat = await self._bot.get_chat(self._chat_id)
@@ -78,7 +78,7 @@ class TelegramDesk:
             ]
         except Exception as exc:  # a check must never keep the server from starting
             log.warning("could not check %s: %s", where, getattr(exc, "message", exc))
-            return []
+            return None
         found = []
         if chat.type != "supergroup" or not chat.is_forum:
             found.append(

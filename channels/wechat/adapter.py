@@ -93,6 +93,19 @@ class WeChatAdapter:
         app.cleanup_ctx.append(self._api.lifetime)
         app.on_shutdown.append(self._release_waiting)
 
+    async def check(self) -> None:
+        """Find or fetch the access token now (in the background), so that a wrong app
+        secret or a missing whitelist entry shows in the log at start, not at the first
+        customer."""
+        try:
+            await self._tokens.get()
+        except WeChatAPIError as exc:
+            log.error("WeChat API not usable: %s", delivery_failure(exc).reason)
+        except TokenUnavailable as exc:
+            log.warning("could not check the WeChat API: %s", exc)
+        else:
+            log.info("WeChat API checked: the access token is ready")
+
     async def _verify_url(self, request: web.Request) -> web.Response:
         """WeChat's server check when the URL is saved: echo `echostr` if signed by us."""
         try:

@@ -26,7 +26,7 @@ from tests.conftest import (
     _serve,
     telegram_overrides,
 )
-from tests.fakes.telegram_api import FakeTelegram, running
+from tests.fakes.telegram_api import Failure, FakeTelegram, running
 from tests.telegram_updates import AGENTS_CHAT, agent_message, button_press, private_message
 from tests.waiting import eventually
 from tests.widget_client import WidgetClient
@@ -252,10 +252,11 @@ async def test_a_deleted_topic_is_replaced_by_a_new_one(telegram: TelegramWorld)
 @pytest.mark.parametrize(
     ("setup", "says"),
     [
-        ({}, None),
         ({"forum": False}, "turn on Topics"),
         ({"bot_manages_topics": False}, "make it an administrator"),
         ({"unknown_chats": {AGENTS_CHAT}}, "Add the bot to the group"),
+        ({"failures": [Failure("getChat", 502, "Bad Gateway")]}, "could not check"),
+        ({}, None),
     ],
 )
 async def test_a_misconfigured_agents_chat_is_reported_at_start(
@@ -265,20 +266,28 @@ async def test_a_misconfigured_agents_chat_is_reported_at_start(
     says: str | None,
 ) -> None:
     fake = FakeTelegram(**setup)  # type: ignore[arg-type]
+
+    def reported() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.name.startswith("channels.telegram")]
+
+    async def checked() -> bool:
+        return any(r.levelno >= logging.WARNING or "checked" in r.getMessage() for r in reported())
+
     async with running(fake) as (_, api_url):
-        with caplog.at_level(logging.WARNING, logger="channels.telegram"):
+        with caplog.at_level(logging.INFO, logger="channels.telegram"):
             async with (
                 _serve(make_settings(**telegram_overrides(api_url))) as server,
                 aiohttp.ClientSession() as session,
                 session.get(f"{server.url}/healthz") as health,
             ):
                 assert health.status == 200  # the server runs; the admin is told
-    reported = [r.getMessage() for r in caplog.records if r.name.startswith("channels.telegram")]
+                await eventually(checked)
+    problems = [r.getMessage() for r in reported() if r.levelno >= logging.WARNING]
     if says is None:
-        assert reported == []
+        assert problems == []
     else:
-        assert len(reported) == 1 and says in reported[0], reported
-        assert str(AGENTS_CHAT) in reported[0]
+        assert len(problems) == 1 and says in problems[0], problems
+        assert str(AGENTS_CHAT) in problems[0]
 
 
 async def test_an_agent_editing_a_reply_is_told_the_customer_keeps_the_first_version(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -18,8 +19,17 @@ from channels.wechat.inbound import to_inbound
 from channels.wechat.outbound import MAX_TEXT_BYTES, compose, split_text
 from channels.wechat.tokens import AccessTokens, TokenUnavailable
 from storage.shared_values import SharedValues
-from tests.conftest import LiveServer
-from tests.fakes.wechat_api import AES_KEY, APP_ID, APP_SECRET, TOKEN, WeChatPush
+from tests.conftest import LiveServer, SettingsFactory
+from tests.fakes.wechat_api import (
+    AES_KEY,
+    APP_ID,
+    APP_SECRET,
+    TOKEN,
+    FakeWeChatAPI,
+    WeChatPush,
+    wechat_world,
+)
+from tests.waiting import eventually
 
 
 @pytest.mark.parametrize(
@@ -232,3 +242,24 @@ async def test_a_failed_fetch_releases_the_lease_and_pauses_refetching(
     await asyncio.sleep(0.3)
     fetch.fail = False
     assert await failing.get() == "TOKEN-2"
+
+
+async def test_the_access_token_is_fetched_at_start(make_settings: SettingsFactory) -> None:
+    async with wechat_world(make_settings) as world:
+        await world.api_wait(lambda api: api.token_calls == 1)
+
+
+async def test_a_wrong_app_secret_is_reported_at_start(
+    make_settings: SettingsFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = FakeWeChatAPI(app_secret="reset-in-the-console")
+
+    async def reported() -> bool:
+        return any(r.levelno >= logging.ERROR for r in caplog.records)
+
+    with caplog.at_level(logging.ERROR, logger="channels.wechat"):
+        async with wechat_world(make_settings, api=api):
+            await eventually(reported)
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "HELPLINE_WECHAT_APP_SECRET" in record.getMessage()
+    assert APP_SECRET not in record.getMessage()

@@ -57,6 +57,8 @@ class _Failure:
 @dataclass
 class FakeWeChatAPI:
     expires_in: int = 7200
+    app_secret: str = APP_SECRET
+    """The secret WeChat expects (another one: the account's secret was reset)."""
     delay: float = 0.0
     """Seconds every customer-service send takes (a slow WeChat)."""
     token_calls: int = 0
@@ -100,7 +102,7 @@ class FakeWeChatAPI:
         query = request.query
         if query.get("grant_type") != "client_credential" or query.get("appid") != APP_ID:
             return _error(40013, "invalid appid")
-        if query.get("secret") != APP_SECRET:
+        if query.get("secret") != self.app_secret:
             return _error(40125, "invalid appsecret")
         self.token_calls += 1
         token = f"ACCESS_TOKEN_{self.token_calls}"
@@ -307,11 +309,15 @@ class WeChatWorld:
 
 @asynccontextmanager
 async def wechat_world(
-    make_settings: SettingsFactory, *, mode: str = "plain", **overrides: Any
+    make_settings: SettingsFactory,
+    *,
+    mode: str = "plain",
+    api: FakeWeChatAPI | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[WeChatWorld]:
     from bot.app import RUNTIME, create_app
 
-    api = FakeWeChatAPI()
+    api = api or FakeWeChatAPI()
     api_server = TestServer(api.app(), host="127.0.0.1")
     await api_server.start_server()
     overrides.setdefault("wechat_reply_budget", 1.5)  # quick tests; production waits 4 s
