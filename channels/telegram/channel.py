@@ -55,8 +55,8 @@ POLL_TIMEOUT_SECONDS = 25
 POLL_BACKOFF_MAX = 60.0
 FILES_NOTE_LIMIT = 10
 EDIT_NOT_SENT = (
-    "✏️ Edits do not reach the customer: they keep the first version. Send the correction"
-    " as a new message."
+    "✏️ Edits are not passed on: a customer who got this message keeps the first version."
+    " Send the correction as a new message."
 )
 TOAST_LIMIT = 200
 """Telegram shows at most 200 characters in a button's answer."""

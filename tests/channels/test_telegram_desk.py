@@ -302,10 +302,12 @@ async def test_an_agent_editing_a_reply_is_told_the_customer_keeps_the_first_ver
         edited = dict(reply["message"], text=correction, edit_date=int(time.time()))
         await telegram.post({"update_id": next(UPDATE_IDS), "edited_message": edited})
     await telegram.fake.wait_for(
-        lambda f: any("Edits do not reach" in t for t in f.texts(AGENTS_CHAT, thread_id=thread))
+        lambda f: any(
+            "Edits are not passed on" in t for t in f.texts(AGENTS_CHAT, thread_id=thread)
+        )
     )
     notices = [
-        c for c in telegram.fake.sent(AGENTS_CHAT, thread_id=thread) if "Edits do not" in c.text
+        c for c in telegram.fake.sent(AGENTS_CHAT, thread_id=thread) if "Edits are not" in c.text
     ]
     assert len(notices) == 1  # once per message, however often it is edited
     assert notices[0].params["reply_parameters"]["message_id"] == reply["message"]["message_id"]
