@@ -67,7 +67,7 @@ def post_text(post: StaffPost) -> str:
     files = attachment_lines(post.attachments)
     if files:
         body = f"{body}\n{files}" if body else files
-    name = escape(post.customer_name or "Customer", quote=False)
+    name = _customer_name(post)
     if post.translation:
         body = f"{body}\n🌐 <i>{escape(post.translation, quote=False)}</i>"
     if post.kind is StaffPostKind.DRAFT:
@@ -100,10 +100,7 @@ def handoff_summary(post: StaffPost) -> str:
             + (f" · {escape(ticket.category, quote=False)}" if ticket.category else "")
         )
     language = f", {post.language}" if post.language else ""
-    lines.append(
-        f"Customer: <b>{escape(post.customer_name or 'Customer', quote=False)}</b> "
-        f"({post.channel.value}{language})"
-    )
+    lines.append(f"Customer: <b>{_customer_name(post)}</b> ({post.channel.value}{language})")
     lines.append(f"Why: {escape(post.text, quote=False)}")
     if ticket is not None and ticket.subject and ticket.subject != post.text:
         lines.append(f"Asked: <i>{escape(ticket.subject, quote=False)}</i>")
@@ -120,7 +117,7 @@ def continued_ticket(post: StaffPost) -> str:
     """The first post of a topic opened because staff deleted the ticket's previous one."""
     ticket = post.ticket
     assert ticket is not None
-    name = escape(post.customer_name or "Customer", quote=False)
+    name = _customer_name(post)
     return "\n".join(
         [
             f"♻️ <b>Ticket #{ticket.number}</b> continues here: its previous topic was deleted.",
@@ -130,6 +127,10 @@ def continued_ticket(post: StaffPost) -> str:
             "/ticket shows its history; write here to answer the customer.",
         ]
     )
+
+
+def _customer_name(post: StaffPost) -> str:
+    return escape(post.customer_name or "Customer", quote=False)
 
 
 def _recent_line(message: MessageView, post: StaffPost) -> str:
@@ -143,7 +144,7 @@ def _recent_line(message: MessageView, post: StaffPost) -> str:
     if files:
         body = f"{body} {files}".strip()
     if message.direction is Direction.INCOMING:
-        who = f"👤 {escape(post.customer_name or 'Customer', quote=False)}"
+        who = f"👤 {_customer_name(post)}"
     elif message.sender_kind is SenderKind.AGENT:
         who = f"🧑‍💼 {escape(message.author_name or 'Agent', quote=False)}"
     else:
