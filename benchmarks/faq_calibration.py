@@ -69,8 +69,14 @@ class Model:
 LEXICAL = Model(
     "lexical",
     lambda evidence, _: evidence.terms(),
-    (lexical.SLOPE_COVERED, lexical.SLOPE_LEAD, lexical.SLOPE_CONTRADICTS, lexical.INTERCEPT),
-    ("SLOPE_COVERED", "SLOPE_LEAD", "SLOPE_CONTRADICTS", "INTERCEPT"),
+    (
+        lexical.SLOPE_COVERED,
+        lexical.SLOPE_LEAD,
+        lexical.SLOPE_CONTRADICTS,
+        lexical.SLOPE_OTHER_ACTION,
+        lexical.INTERCEPT,
+    ),
+    ("SLOPE_COVERED", "SLOPE_LEAD", "SLOPE_CONTRADICTS", "SLOPE_OTHER_ACTION", "INTERCEPT"),
     lexical.DEFAULT_MIN_SCORE,
     lambda evidence, _: lexical.confidence(evidence),
 )
@@ -83,6 +89,7 @@ SEMANTIC = Model(
         "SLOPE_COVERED",
         "SLOPE_LEAD",
         "SLOPE_CONTRADICTS",
+        "SLOPE_OTHER_ACTION",
         "SLOPE_LEAD_BY_SIZE",
         "SLOPE_SCORE_BY_SIZE",
         "SLOPE_SIZE",
@@ -148,9 +155,13 @@ def _sample_matcher(entries: list[FaqEntry], *, embeddings: bool) -> FaqMatcher:
     return FaqMatcher(entries, min_score=0.0, semantic=semantic.SemanticIndex(embedder, vectors))
 
 
-def fit(model: Model, sets: list[CalibrationSet]) -> list[float]:
-    """Weighted logistic regression of "top answer right" on the model's terms."""
-    points: list[tuple[list[float], float, float]] = []
+Point = tuple[list[float], float, float]
+"""One top answer: the regression's inputs (then 1.0), 1.0 if right, its weight."""
+
+
+def points(model: Model, sets: list[CalibrationSet]) -> list[Point]:
+    """Every top answer, sets weighted equally, in- and out-of-scope balanced."""
+    data: list[Point] = []
     for calibration_set in sets:
         queries = calibration_set.queries
         n_oos = sum(q["expected_faq_id"] is None for q in queries)
@@ -161,13 +172,19 @@ def fit(model: Model, sets: list[CalibrationSet]) -> list[float]:
             expected = query["expected_faq_id"]
             weight = 0.5 / (n_oos if expected is None else n_in) / len(sets)
             x = [*model.terms(found[1], calibration_set.entries), 1.0]
-            points.append((x, float(expected is not None and found[0] == expected), weight))
+            data.append((x, float(expected is not None and found[0] == expected), weight))
+    return data
+
+
+def fit(model: Model, sets: list[CalibrationSet]) -> list[float]:
+    """Weighted logistic regression of "top answer right" on the model's terms."""
+    data = points(model, sets)
     size = len(model.shipped)
     beta = [0.0] * size
     for _ in range(40):
         gradient = [0.0] * size
         hessian = [[0.0] * size for _ in range(size)]
-        for x, y, w in points:
+        for x, y, w in data:
             z = max(-50.0, min(50.0, sum(b * v for b, v in zip(beta, x, strict=True))))
             p = 1.0 / (1.0 + math.exp(-z))
             for i in range(size):
@@ -179,6 +196,27 @@ def fit(model: Model, sets: list[CalibrationSet]) -> list[float]:
         if max(abs(s) for s in step) < 1e-9:
             break
     return beta
+
+
+def fit_alone(model: Model, sets: list[CalibrationSet], term: int) -> float:
+    """One coefficient refitted with the others held at their shipped values."""
+    data = points(model, sets)
+    held = [sum(b * v for b, v in zip(model.shipped, x, strict=True)) for x, _, _ in data]
+    slope = model.shipped[term]
+    for _ in range(60):
+        gradient = hessian = 0.0
+        for (x, y, w), offset in zip(data, held, strict=True):
+            z = offset + (slope - model.shipped[term]) * x[term]
+            p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+            gradient += w * (p - y) * x[term]
+            hessian += w * p * (1 - p) * x[term] ** 2
+        if hessian <= 0.0:
+            break
+        step = gradient / hessian
+        slope -= step
+        if abs(step) < 1e-9:
+            break
+    return slope
 
 
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
@@ -228,9 +266,11 @@ def report(pack: Path, evaluator: ModuleType, *, embeddings: bool) -> None:
     print(f"collecting the {model.name} matcher's evidence on the calibration sets")
     sets = calibration_sets(pack, model, embeddings=embeddings)
     refit = fit(model, sets)
-    print(f"\n{model.name} calibration, refitted on current code (shipped in brackets):")
-    for label, new, old in zip(model.labels, refit, model.shipped, strict=True):
-        print(f"    {label:<18} {new:+.3f}  [{old:+.3f}]")
+    print(f"\n{model.name} calibration, refitted on current code (shipped in brackets;")
+    print("alone: that coefficient refitted with the others held at their shipped values):")
+    for term, (label, new, old) in enumerate(zip(model.labels, refit, model.shipped, strict=True)):
+        alone = fit_alone(model, sets, term)
+        print(f"    {label:<18} {new:+.3f}  [{old:+.3f}]  alone {alone:+.3f}")
     results = scan(evaluator, sets)
     best = max(results, key=lambda item: mean(item[1], "combined"))
     peak = mean(best[1], "combined")

@@ -7,8 +7,9 @@ text: one lucky paraphrase is weaker evidence than several. An FAQ entry scores 
 best version. With a `SemanticIndex` (the embeddings extra), that lexical score is
 blended with the embedding similarity of the message to each version. The confidence
 (`knowledge.confidence`) turns the winner's score, its lead over the runner-up, the
-share of the message its closest paraphrases cover and whether they agree on "not" into
-one number that a single threshold declines on.
+share of the message its closest paraphrases cover, whether they agree on "not" and
+whether the entry does what the message asks (`knowledge.actions`) into one number that
+a single threshold declines on.
 
 A match carries the version in the customer's language when the entry has one;
 otherwise the version that matched, and `FaqMatch.needs_translation` tells the caller
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from bot.types import FaqEntry, FaqMatch
 from knowledge import confidence as calibration
+from knowledge.actions import actions, disagree
 from knowledge.confidence import Evidence
 from knowledge.index import QueryTerms, RowIndex, highest, query_terms
 from knowledge.semantic import SemanticIndex
@@ -46,6 +48,8 @@ class _Version:
     entry: FaqEntry
     rows: int
     first_row: int
+    actions: frozenset[str]
+    """What its rows ask to do, together (`knowledge.actions`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +96,8 @@ class FaqMatcher:
             texts = [tokenize(text) for text in _row_texts(entry)]
             features = [(word_features(tokens), char_features(tokens)) for tokens in texts]
             self._row_negated.extend(negated(tokens) for tokens in texts)
-            self._versions.append(_Version(entry, len(features), len(rows)))
+            named = frozenset(action for tokens in texts for action in actions(tokens))
+            self._versions.append(_Version(entry, len(features), len(rows), named))
             self._by_language[key] = number
             rows.extend(features)
             self._row_version.extend([number] * len(features))
@@ -168,15 +173,18 @@ class FaqMatcher:
             return []
         best = ranked[0].score
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        asked = actions(tokens)
         found = []
         for item in ranked[:limit]:
             rival = runner_up if item is ranked[0] else best
+            other_action = disagree(asked, self._versions[item.version].actions)
             if (
                 self._semantic is not None
                 and self._versions[item.version].entry.language != language
             ):
-                # Lexical coverage says nothing about a match across languages.
-                found.append((item, Evidence(item.score, rival)))
+                # Lexical coverage says nothing about a match across languages; the
+                # action lexicons span all of them.
+                found.append((item, Evidence(item.score, rival, other_action=other_action)))
                 continue
             closest = scored.closest.get(item.version, [])
             evidence = Evidence(
@@ -191,6 +199,7 @@ class FaqMatcher:
                     tokens, self._rows_known(closest), self._rows.idf
                 ),
                 contradicts=self._contradicts(tokens, closest),
+                other_action=other_action,
             )
             found.append((item, evidence))
         return found

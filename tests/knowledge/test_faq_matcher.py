@@ -7,6 +7,7 @@ import random
 import pytest
 
 from bot.types import FaqEntry
+from knowledge.actions import actions
 from knowledge.confidence import explained_share
 from knowledge.faq import DEFAULT_MIN_SCORE, FaqMatcher
 from knowledge.importer import SAMPLE_FAQ_PATH, load_faq_file
@@ -302,3 +303,55 @@ def test_uncovered_words_and_contradiction_lower_the_confidence(sample: FaqMatch
 )
 def test_negation_is_recognised_in_the_supported_languages(text: str, expected: bool) -> None:
     assert negated(tokenize(text)) is expected
+
+
+ORDERS = [
+    entry("cancel-order", "en", "How do I cancel my order?", "Please cancel my order"),
+    entry("cancel-order", "de", "Wie storniere ich meine Bestellung?", "Bestellung stornieren"),
+    entry("tracking", "en", "Where is my order?", "How can I track my parcel?"),
+    entry("tracking", "de", "Wo ist meine Bestellung?", "Wie verfolge ich mein Paket?"),
+    entry("password", "en", "How do I reset my password?", "I forgot my password"),
+]
+
+
+@pytest.mark.parametrize(
+    ("agrees", "asks_otherwise", "language"),
+    [
+        ("Please cancel my order", "Please change my order", "en"),
+        ("I want to cancel my order", "I want to change the address of my order", "en"),
+        ("Bitte storniere meine Bestellung", "Bitte ändere meine Bestellung", "de"),
+    ],
+)
+def test_a_message_asking_for_another_action_is_declined(
+    agrees: str, asks_otherwise: str, language: str
+) -> None:
+    """Same object, same words but the verb: the entry about cancelling does not answer a
+    customer who wants to change the order."""
+    matcher = FaqMatcher(ORDERS)
+    answered = matcher.best_match(agrees, language)
+    assert answered is not None and answered.entry.faq_id == "cancel-order"
+    assert matcher.best_match(asks_otherwise, language) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Cancel my alarm for tomorrow", {"cancel"}),
+        ("Set an alarm for 7 am", {"create"}),
+        ("Lösche alle Wecker", {"cancel"}),
+        ("Stelle den Wecker auf 6 Uhr", {"create"}),
+        ("Ändere meine Lieferadresse", {"change"}),
+        ("Отмените мой заказ", {"cancel"}),
+        ("Покажи мои напоминания", {"show"}),
+        ("请帮我取消订单", {"cancel"}),
+        ("设置一个闹钟", {"create"}),
+        ("Annulez ma commande", {"cancel"}),
+        ("Je veux modifier ma commande", {"change"}),
+        ("Quiero cancelar mi pedido", {"cancel"}),
+        ("Muestrame mis pedidos", {"show"}),
+        ("Where is my order?", set()),
+        ("加拿大的运费是多少", set()),
+    ],
+)
+def test_actions_are_recognised_in_the_supported_languages(text: str, expected: set[str]) -> None:
+    assert actions(tokenize(text)) == expected
