@@ -6,7 +6,8 @@ For every calibration set (the FAQ pack's validation queries with full and 5-par
 FAQs, xSID en/de/zh, and the sample-FAQ probe set) the matcher's evidence for its top
 answer is collected. A logistic regression of "the top answer is right" on the terms the
 shipped confidence uses is refitted by Newton steps (sets weighted equally, in- and
-out-of-scope balanced) and printed next to the shipped coefficients. Then the mean
+out-of-scope balanced) and printed next to the shipped coefficients, with each coefficient
+also refitted alone, the others held at their shipped values. Then the mean
 harmonic mean of in-scope accuracy and out-of-scope recall over the sets is scanned with
 the shipped confidence: the default threshold is the highest one within
 `knowledge.confidence.PLATEAU` of its peak (precision before coverage). With
@@ -176,9 +177,8 @@ def points(model: Model, sets: list[CalibrationSet]) -> list[Point]:
     return data
 
 
-def fit(model: Model, sets: list[CalibrationSet]) -> list[float]:
+def fit(model: Model, data: list[Point]) -> list[float]:
     """Weighted logistic regression of "top answer right" on the model's terms."""
-    data = points(model, sets)
     size = len(model.shipped)
     beta = [0.0] * size
     for _ in range(40):
@@ -198,9 +198,8 @@ def fit(model: Model, sets: list[CalibrationSet]) -> list[float]:
     return beta
 
 
-def fit_alone(model: Model, sets: list[CalibrationSet], term: int) -> float:
+def fit_alone(model: Model, data: list[Point], term: int) -> float:
     """One coefficient refitted with the others held at their shipped values."""
-    data = points(model, sets)
     held = [sum(b * v for b, v in zip(model.shipped, x, strict=True)) for x, _, _ in data]
     slope = model.shipped[term]
     for _ in range(60):
@@ -265,11 +264,12 @@ def report(pack: Path, evaluator: ModuleType, *, embeddings: bool) -> None:
     model = SEMANTIC if embeddings else LEXICAL
     print(f"collecting the {model.name} matcher's evidence on the calibration sets")
     sets = calibration_sets(pack, model, embeddings=embeddings)
-    refit = fit(model, sets)
+    data = points(model, sets)
+    refit = fit(model, data)
     print(f"\n{model.name} calibration, refitted on current code (shipped in brackets;")
     print("alone: that coefficient refitted with the others held at their shipped values):")
     for term, (label, new, old) in enumerate(zip(model.labels, refit, model.shipped, strict=True)):
-        alone = fit_alone(model, sets, term)
+        alone = fit_alone(model, data, term)
         print(f"    {label:<18} {new:+.3f}  [{old:+.3f}]  alone {alone:+.3f}")
     results = scan(evaluator, sets)
     best = max(results, key=lambda item: mean(item[1], "combined"))

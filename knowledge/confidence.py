@@ -61,10 +61,10 @@ DEFAULT_MIN_SCORE = 0.44
 """Chosen, before the action term, as the highest threshold within PLATEAU of the peak mean
 harmonic mean of in-scope accuracy and out-of-scope recall over the calibration sets,
 because a wrong answer costs more than a handoff (0.704 there, mean answer precision
-0.888). The action term lifted
-the whole curve and flattened it: 0.720 at 0.31, 0.719 at 0.37, 0.713 at 0.44, where the
-mean answer precision is 0.903 against 0.879 at 0.37. The default was kept: the rule's
-new end (0.37) rests on differences of a few queries, and it would answer more wrong."""
+0.888). The action term lifted the whole curve and flattened it: 0.720 at 0.31, 0.719 at
+0.37, 0.713 at 0.44, where the mean answer precision is 0.903 against 0.879 at 0.37. The
+default was kept: the rule's new end (0.37) rests on differences of a few queries, and it
+would answer more wrong."""
 PLATEAU = 0.004
 
 COVERAGE_ROWS = 5
